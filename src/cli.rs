@@ -1,0 +1,236 @@
+//! Command line: clap arguments → a checked [`ValidateConfig`] → the run → an exit code.
+//! No clap type goes past this file. [`main`] is what the binary calls; [`run`] is the same
+//! thing with the output streams passed in, so tests drive the whole CLI in-process.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+use crate::exit::{self, Outcome};
+use crate::ingest::Encoding;
+use crate::log::{Log, Verbosity};
+use crate::report::OutputEncoding;
+use crate::rules::RuleContext;
+use crate::rules::date::Ymd;
+use crate::schema::{Layout, LayoutKind};
+use crate::validate::{self, ValidateConfig};
+
+const AFTER_HELP: &str = "\
+出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
+  findings.csv            所見 1 件 1 行（個人番号は下4桁以外を伏せる）
+  corrections.csv         修正が必要な行（全名簿、確認用、個人番号は全桁）
+  corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま、再登録用）
+  summary.json            コード別・事務所別の件数、入力の行数と SHA-256、処理時間
+
+終了コード:
+  0  エラーなし（警告・情報のみ）
+  1  完了し、エラーが見つかった
+  2  実行できなかった（引数の誤り、読めない入力、必須見出しの欠落）";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "totsugo",
+    version,
+    about = "突合: 被保護者名簿を中間サーバーへ登録する前に検査する",
+    long_about = "突合 (totsugo): 福祉事務所の被保護者名簿を、中間サーバーへ登録する前に入力規則で検査し、\n\
+                  安全に直せるものは直した修正ファイルを作ります。",
+    after_long_help = AFTER_HELP
+)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// 結果の要約も表示しない（警告と致命的なエラーのみ）
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// 詳しく表示する
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// 並列処理のスレッド数（既定: CPU のコア数）
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 名簿ファイルを入力規則（V01–V16）で検査し、修正ファイルを作る
+    #[command(after_long_help = AFTER_HELP)]
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// 名簿ファイル（加入者情報ファイル、CSV）。複数可
+    #[arg(required = true, value_name = "ROSTER")]
+    rosters: Vec<PathBuf>,
+    /// 出力先フォルダ（なければ作る）
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// 見出し名が違うベンダー向けのスキーマファイル（TOML、schemas/README.md 参照）
+    #[arg(long, value_name = "FILE")]
+    schema: Vec<PathBuf>,
+    /// 入力の文字コード（既定: 自動判定。BOM 付きか全体が UTF-8 なら UTF-8、それ以外は CP932）
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
+    /// findings.csv・corrections.csv の文字コード
+    #[arg(long, value_enum, default_value_t = OutputEncodingArg::Utf8Bom)]
+    output_encoding: OutputEncodingArg,
+    /// 「未来の日付」(V12) の基準日 YYYYMMDD（既定: 今日、日本時間）
+    #[arg(long, value_name = "YYYYMMDD", value_parser = parse_as_of)]
+    as_of: Option<Ymd>,
+    /// findings.csv に個人番号を全桁で書く（既定は下4桁以外を伏せる）
+    #[arg(long)]
+    unmask: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Auto,
+    Utf8,
+    Cp932,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputEncodingArg {
+    #[value(name = "utf8-bom")]
+    Utf8Bom,
+    Utf8,
+    Cp932,
+}
+
+fn parse_as_of(s: &str) -> Result<Ymd, String> {
+    Ymd::parse_yyyymmdd(s).ok_or_else(|| format!("「{s}」は YYYYMMDD の日付ではありません"))
+}
+
+fn layout(kind: LayoutKind, schemas: &[PathBuf]) -> Result<Layout, Error> {
+    let mut layout = Layout::builtin(kind);
+    let mut used = false;
+    for path in schemas {
+        let user = Layout::read_user(path)?;
+        if user.kind == kind {
+            layout.apply(&user);
+            used = true;
+        }
+    }
+    if !schemas.is_empty() && !used {
+        return Err(Error::Usage(format!(
+            "--schema に {} 用のスキーマがありません（layout = \"{}\"）",
+            kind.name(),
+            kind.name()
+        )));
+    }
+    Ok(layout)
+}
+
+impl ValidateArgs {
+    fn into_config(self) -> Result<ValidateConfig, Error> {
+        Ok(ValidateConfig {
+            layout: layout(LayoutKind::Roster, &self.schema)?,
+            rosters: self.rosters,
+            out: self.out,
+            encoding: match self.encoding {
+                EncodingArg::Auto => None,
+                EncodingArg::Utf8 => Some(Encoding::Utf8),
+                EncodingArg::Cp932 => Some(Encoding::Cp932),
+            },
+            output_encoding: match self.output_encoding {
+                OutputEncodingArg::Utf8Bom => OutputEncoding::Utf8Bom,
+                OutputEncodingArg::Utf8 => OutputEncoding::Utf8,
+                OutputEncodingArg::Cp932 => OutputEncoding::Cp932,
+            },
+            rules: RuleContext {
+                as_of: self.as_of.unwrap_or_else(Ymd::today_jst),
+                unmask: self.unmask,
+            },
+            batch_size: 8192,
+        })
+    }
+}
+
+/// The binary's entry point.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
+    run(args, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// Parses `args`, runs, and returns the exit code; help and usage go to `stdout`/`stderr`.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    stdout: &mut dyn Write,
+    stderr: &mut (dyn Write + Send),
+) -> u8 {
+    let args = match Args::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let text = e.render().ansi().to_string();
+            return if e.use_stderr() {
+                let _ = write!(stderr, "{text}");
+                exit::FAILED
+            } else {
+                let _ = write!(stdout, "{text}");
+                exit::CLEAN
+            };
+        }
+    };
+    let level = if args.quiet {
+        Verbosity::Quiet
+    } else if args.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let mut log = Log::new(stderr, level);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        dispatch(args.command, args.threads, &mut log)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Internal(what))
+    });
+    if let Err(e) = &result {
+        log.warn(format!("totsugo: {e}"));
+    }
+    exit::code(&result)
+}
+
+fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<Outcome, Error> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Error::Usage("--threads は 1 以上です".into()));
+        }
+        pool = pool.num_threads(n);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| Error::Internal(format!("スレッドを作れません: {e}")))?;
+    match command {
+        Command::Validate(a) => {
+            let cfg = a.into_config()?;
+            pool.install(|| validate::run(&cfg, log))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn as_of_must_be_a_date() {
+        assert!(parse_as_of("20261121").is_ok());
+        assert!(parse_as_of("20261321").is_err());
+    }
+}

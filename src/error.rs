@@ -1,0 +1,37 @@
+//! Errors that stop the run (exit 2). Trouble in the data is never one of these: it is a
+//! [`crate::findings::Finding`] and the run goes on.
+
+use crate::schema::SchemaError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: 読み込めません: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: 書き込めません: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: ファイルが空です（見出し行がありません）")]
+    EmptyFile { path: String },
+    #[error("{path}: 見出し行の{column}列目を {encoding} として読めません（{bytes}）")]
+    HeaderDecode {
+        path: String,
+        column: usize,
+        encoding: &'static str,
+        bytes: String,
+    },
+    #[error("{path}: {message}")]
+    Unsupported { path: String, message: String },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("内部エラー: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,355 @@
+//! Encoding decision and per-field decoding.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// The two encodings of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Utf8,
+    /// Windows-31J / CP932, read with encoding_rs's Shift_JIS (which is the WHATWG superset
+    /// including the NEC and IBM extensions and the user-defined area → private use).
+    Cp932,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf8",
+            Encoding::Cp932 => "cp932",
+        }
+    }
+}
+
+/// What [`sniff`] learnt about one input file.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    /// The file name as given on the command line (入力ファイル in the outputs).
+    pub display: String,
+    pub encoding: Encoding,
+    /// Whether the encoding came from `--encoding` rather than detection.
+    pub encoding_forced: bool,
+    /// The file starts with a UTF-8 BOM.
+    pub bom: bool,
+    /// The first line ends with CRLF (the file's line ending for the correction file).
+    pub crlf: bool,
+    pub bytes: u64,
+    pub sha256: String,
+    /// A word for the clerk when the decision may surprise: e.g. a BOM-less UTF-8 file with a
+    /// few broken lines is read as CP932 by the contract's rule.
+    pub note: Option<String>,
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// Reads the file once: SHA-256, UTF-8 validity throughout, BOM, first line ending.
+/// `forced` is the `--encoding` override.
+pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<FileInfo, Error> {
+    let read_err = |source| Error::Read {
+        path: display.to_string(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    // Carry the up-to-3 bytes of a UTF-8 sequence cut by a chunk boundary.
+    let mut carry: Vec<u8> = Vec::with_capacity(4);
+    let mut total: u64 = 0;
+    let mut head: Vec<u8> = Vec::new();
+    let mut utf8_ok = true;
+    let mut crlf: Option<bool> = None;
+    let mut prev_cr = false;
+    // Lines seen with valid non-ASCII UTF-8 vs. lines with invalid bytes: for the note only.
+    let mut bad_lines: u64 = 0;
+    let mut line_bad = false;
+    let mut utf8_chars: u64 = 0;
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        if head.len() < 4 {
+            head.extend_from_slice(&chunk[..chunk.len().min(4 - head.len())]);
+        }
+        if crlf.is_none() {
+            for &b in chunk {
+                if b == b'\n' {
+                    crlf = Some(prev_cr);
+                    break;
+                }
+                prev_cr = b == b'\r';
+            }
+        }
+        if total == 0 && (chunk.starts_with(&[0xFF, 0xFE]) || chunk.starts_with(&[0xFE, 0xFF])) {
+            return Err(Error::Unsupported {
+                path: display.to_string(),
+                message: "UTF-16 のファイルには対応していません。UTF-8 か CP932（Shift_JIS）で出力し直してください".into(),
+            });
+        }
+        total += n as u64;
+        if forced.is_none() {
+            let mut data = std::mem::take(&mut carry);
+            data.extend_from_slice(chunk);
+            scan_utf8(
+                &data,
+                &mut utf8_ok,
+                &mut bad_lines,
+                &mut line_bad,
+                &mut utf8_chars,
+                &mut carry,
+            );
+        }
+    }
+    if !carry.is_empty() {
+        // A file ending in the middle of a UTF-8 sequence.
+        utf8_ok = false;
+        if !line_bad {
+            bad_lines += 1;
+        }
+    }
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let (encoding, note) = match forced {
+        Some(e) => (e, None),
+        None if bom || utf8_ok => (Encoding::Utf8, None),
+        None => {
+            // Only when the rest of the file really is UTF-8 Japanese.
+            let note = (bad_lines > 0 && bad_lines <= 3 && utf8_chars >= 20).then(|| {
+                format!(
+                    "UTF-8 として読めない行が {bad_lines} 行だけあるため、規則どおり CP932 として読みました。\
+                     UTF-8 のファイルなら --encoding utf8 を指定してください"
+                )
+            });
+            (Encoding::Cp932, note)
+        }
+    };
+    Ok(FileInfo {
+        path: path.to_path_buf(),
+        display: display.to_string(),
+        encoding,
+        encoding_forced: forced.is_some(),
+        bom,
+        crlf: crlf.unwrap_or(false),
+        bytes: total,
+        sha256: hex(&hasher.finalize()),
+        note,
+    })
+}
+
+/// Validates `data` as UTF-8, leaving an incomplete trailing sequence in `carry`. Counts
+/// lines with invalid bytes (only used to explain the decision to the clerk).
+fn scan_utf8(
+    data: &[u8],
+    ok: &mut bool,
+    bad_lines: &mut u64,
+    line_bad: &mut bool,
+    utf8_chars: &mut u64,
+    carry: &mut Vec<u8>,
+) {
+    // Multi-byte characters in the valid parts (their lead bytes).
+    let count = |b: &[u8]| b.iter().filter(|x| **x >= 0xC2).count() as u64;
+    let mut rest = data;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                *utf8_chars += count(s.as_bytes());
+                if s.contains('\n') {
+                    *line_bad = false;
+                }
+                return;
+            }
+            Err(e) => {
+                let (good, after) = rest.split_at(e.valid_up_to());
+                *utf8_chars += count(good);
+                if good.contains(&b'\n') {
+                    *line_bad = false;
+                }
+                match e.error_len() {
+                    None => {
+                        carry.extend_from_slice(after);
+                        return;
+                    }
+                    Some(len) => {
+                        *ok = false;
+                        if !*line_bad {
+                            *bad_lines += 1;
+                            *line_bad = true;
+                        }
+                        rest = &after[len..];
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a field could not be decoded: the offending bytes (never the whole field, which may be
+/// a My Number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Up to 4 bytes from the first undecodable position.
+    pub bytes: Vec<u8>,
+    /// Byte offset of that position in the field.
+    pub offset: usize,
+}
+
+impl DecodeError {
+    pub fn hex(&self) -> String {
+        self.bytes
+            .iter()
+            .map(|b| format!("0x{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Decodes one field without replacement.
+pub fn decode_field(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, DecodeError> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|e| {
+            let offset = e.valid_up_to();
+            let len = e.error_len().unwrap_or(bytes.len() - offset).clamp(1, 4);
+            DecodeError {
+                bytes: bytes[offset..(offset + len).min(bytes.len())].to_vec(),
+                offset,
+            }
+        }),
+        Encoding::Cp932 => {
+            if bytes.is_ascii() {
+                // ASCII is the same in CP932 (encoding_rs maps 0x5C to U+005C, as Windows does).
+                return std::str::from_utf8(bytes)
+                    .map(Cow::Borrowed)
+                    .map_err(|_| DecodeError {
+                        bytes: Vec::new(),
+                        offset: 0,
+                    });
+            }
+            encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(bytes)
+                .ok_or_else(|| {
+                    let offset = first_bad_sjis(bytes);
+                    DecodeError {
+                        bytes: bytes[offset..(offset + 2).min(bytes.len())].to_vec(),
+                        offset,
+                    }
+                })
+        }
+    }
+}
+
+/// Position of the first byte that makes a Shift_JIS sequence undecodable.
+fn first_bad_sjis(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = (i + 2).min(bytes.len());
+        // Try a single byte, then a pair.
+        if encoding_rs::SHIFT_JIS
+            .decode_without_bom_handling_and_without_replacement(&bytes[i..i + 1])
+            .is_some()
+        {
+            i += 1;
+        } else if end == i + 2
+            && encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(&bytes[i..end])
+                .is_some()
+        {
+            i += 2;
+        } else {
+            return i;
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff_bytes(bytes: &[u8]) -> FileInfo {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.csv");
+        std::fs::write(&p, bytes).unwrap();
+        sniff(&p, "f.csv", None).unwrap()
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom_cp932_otherwise() {
+        let i = sniff_bytes("\u{feff}氏名\r\n山田\r\n".as_bytes());
+        assert_eq!((i.encoding, i.bom, i.crlf), (Encoding::Utf8, true, true));
+        let i = sniff_bytes("氏名\n山田\n".as_bytes());
+        assert_eq!((i.encoding, i.bom, i.crlf), (Encoding::Utf8, false, false));
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("氏名\r\n山田\r\n");
+        let i = sniff_bytes(&sjis);
+        assert_eq!((i.encoding, i.bom, i.crlf), (Encoding::Cp932, false, true));
+        assert_eq!(i.note, None);
+        assert_eq!(
+            i.sha256,
+            hex(&Sha256::digest(&sjis)),
+            "SHA-256 of the whole file"
+        );
+    }
+
+    #[test]
+    fn a_bom_decides_utf8_even_with_bad_lines_later() {
+        let mut b = "\u{feff}氏名\n".as_bytes().to_vec();
+        b.extend_from_slice(b"\x82\xa0\n");
+        assert_eq!(sniff_bytes(&b).encoding, Encoding::Utf8);
+    }
+
+    #[test]
+    fn utf8_split_across_chunks_is_still_utf8() {
+        let mut b = vec![b'a'; CHUNK - 1];
+        b.extend_from_slice("山田\n".as_bytes()); // 山 straddles the chunk boundary
+        assert_eq!(sniff_bytes(&b).encoding, Encoding::Utf8);
+    }
+
+    #[test]
+    fn mostly_utf8_file_read_as_cp932_gets_a_note() {
+        let mut b = "氏名\n".as_bytes().to_vec();
+        for _ in 0..10 {
+            b.extend_from_slice("山田\n".as_bytes());
+        }
+        b.extend_from_slice(b"\xff\xfe broken\n");
+        let i = sniff_bytes(&b[..]);
+        // (starts with 氏, not with FF FE, so it is not UTF-16)
+        assert_eq!(i.encoding, Encoding::Cp932);
+        assert!(i.note.unwrap().contains("--encoding utf8"));
+    }
+
+    #[test]
+    fn utf16_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.csv");
+        std::fs::write(&p, b"\xff\xfe\x0f\x6c").unwrap();
+        let e = sniff(&p, "f.csv", None).unwrap_err().to_string();
+        assert!(e.contains("UTF-16"), "{e}");
+    }
+
+    #[test]
+    fn v14_decode_errors_name_the_bytes() {
+        assert_eq!(decode_field(b"abc", Encoding::Cp932).unwrap(), "abc");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("山田");
+        assert_eq!(decode_field(&sjis, Encoding::Cp932).unwrap(), "山田");
+        // A lead byte followed by an invalid trail byte.
+        let e = decode_field(b"\x8e\x52\x81\x20x", Encoding::Cp932).unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert_eq!(e.hex(), "0x81 0x20");
+        let e = decode_field(b"ab\xe5\xb1", Encoding::Utf8).unwrap_err();
+        assert_eq!((e.offset, e.hex()), (2, "0xE5 0xB1".to_string()));
+        // CP932 user-defined area (外字) decodes to private use: that is V11, not V14.
+        let s = decode_field(b"\xf0\x40", Encoding::Cp932).unwrap();
+        assert_eq!(s.chars().next(), Some('\u{e000}'));
+    }
+}

@@ -1,0 +1,37 @@
+//! # totsugo (突合)
+//!
+//! Keeps Japanese welfare offices from registering wrong data to the national intermediate
+//! server: a recipient roster is checked against the entry rules, matched against the resident
+//! registry on the basic 4/5 fields, and checked for number mis-linkage and double coverage,
+//! before registration. The file layouts, finding codes and exit codes are the data contract
+//! (`../shared/spec/contract.md`); the README says how to use it.
+//!
+//! The modules follow the data:
+//!
+//! ```text
+//! ingest ─► rules (validate) ─► normalize ─► match ─► flag ─► report
+//! ```
+//!
+//! - [`schema`]: the three layouts (`schemas/*.toml`) and header resolution.
+//! - [`ingest`]: encoding detection, byte-level record splitting, per-field decoding.
+//! - [`rules`]: entry rules V01–V13 for one row (pure; run in parallel).
+//! - [`normalize`]: Japanese width/kana folding shared by the rules and matching.
+//! - [`validate`]: the `validate` command: the pipeline, V14–V16, the sink.
+//! - [`findings`]: the closed set of codes, severities, actions, masking.
+//! - [`report`]: the only writer of files (atomic, mode 0600).
+//! - [`cli`], [`exit`], [`error`], [`log`]: the program's edges.
+
+pub mod cli;
+pub mod error;
+pub mod exit;
+pub mod findings;
+pub mod ingest;
+pub mod log;
+pub mod normalize;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,179 @@
+//! Correction files.
+//!
+//! - `corrections.csv`: every roster row that must change, from all rosters, for review:
+//!   `処理区分, 入力ファイル, 行番号` + the roster columns in contract order, corrected.
+//! - `corrections/<roster file name>`: per roster, its rows that must change, in that roster's
+//!   own columns, order, encoding, BOM and line endings, so the vendor system can re-import it.
+//!   Unchanged fields are written back byte for byte (a CP932 外字 survives untouched); changed
+//!   fields are encoded in the roster's encoding.
+//!
+//! Both carry full My Numbers: they are meant for re-registration.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::csvout::{CsvOut, OutputEncoding, encode};
+use crate::error::Error;
+use crate::findings::Action;
+use crate::ingest::{FileInfo, RawRecord};
+use crate::schema::{ColumnMap, RosterKey};
+
+pub const LEAD: [&str; 3] = ["処理区分", "入力ファイル", "行番号"];
+
+/// `corrections.csv`.
+pub struct ReviewCorrections {
+    out: CsvOut,
+}
+
+impl ReviewCorrections {
+    pub fn create(path: &Path, enc: OutputEncoding) -> Result<ReviewCorrections, Error> {
+        let mut out = CsvOut::for_review(path, enc)?;
+        let header: Vec<&str> = LEAD
+            .iter()
+            .copied()
+            .chain(RosterKey::ALL.iter().map(|k| k.name()))
+            .collect();
+        out.text_row(&header)?;
+        Ok(ReviewCorrections { out })
+    }
+
+    /// `values`: the corrected roster values in [`RosterKey`] order.
+    pub fn write(
+        &mut self,
+        action: Action,
+        file: &str,
+        line: u64,
+        values: &[&str],
+    ) -> Result<(), Error> {
+        let line = line.to_string();
+        let mut row: Vec<&str> = vec![action.label(), file, &line];
+        row.extend_from_slice(values);
+        self.out.text_row(&row)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.out.rows.saturating_sub(1)
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        self.out.commit()
+    }
+}
+
+/// One roster's re-import file, created when its first row needing change arrives.
+pub struct RosterCorrections {
+    out: CsvOut,
+    /// Column index in the file → roster field, for the columns the layout claims.
+    field_of_column: HashMap<usize, usize>,
+    pub file_name: String,
+}
+
+impl RosterCorrections {
+    pub fn create(
+        dir: &Path,
+        file_name: &str,
+        info: &FileInfo,
+        header: &[String],
+        columns: &ColumnMap,
+    ) -> Result<RosterCorrections, Error> {
+        let path: PathBuf = dir.join(file_name);
+        let mut out = CsvOut::create(&path, info.encoding, info.bom, info.crlf)?;
+        let mut head = vec!["処理区分".to_string()];
+        head.extend(header.iter().cloned());
+        out.text_row(&head)?;
+        let field_of_column = columns
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(field, col)| col.map(|c| (c, field)))
+            .collect();
+        Ok(RosterCorrections {
+            out,
+            field_of_column,
+            file_name: file_name.to_string(),
+        })
+    }
+
+    /// `fixed`: corrected value per roster field where it changed.
+    pub fn write(
+        &mut self,
+        action: Action,
+        raw: &RawRecord,
+        fixed: &[Option<String>],
+    ) -> Result<(), Error> {
+        let enc = self.out.encoding();
+        let mut replaced = 0;
+        let mut row: Vec<Vec<u8>> = Vec::with_capacity(raw.record.len() + 1);
+        row.push(encode(action.label(), enc, &mut replaced).into_owned());
+        for (col, bytes) in raw.record.iter().enumerate() {
+            let new = self
+                .field_of_column
+                .get(&col)
+                .and_then(|f| fixed.get(*f))
+                .and_then(Option::as_ref);
+            row.push(match new {
+                Some(v) => encode(v, enc, &mut replaced).into_owned(),
+                None => bytes.to_vec(),
+            });
+        }
+        self.out.replaced += replaced;
+        self.out.bytes_row(&row)
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.out.rows.saturating_sub(1)
+    }
+
+    pub fn replaced(&self) -> u64 {
+        self.out.replaced
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        self.out.commit()
+    }
+}
+
+/// File names under `corrections/`: the roster's own name; when two rosters share a name
+/// (`a/roster.csv`, `b/roster.csv`) the later ones get `-2`, `-3` before the extension.
+pub fn file_names(paths: &[PathBuf]) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    paths
+        .iter()
+        .map(|p| {
+            let base = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "roster.csv".into());
+            let mut name = base.clone();
+            let mut n = 2;
+            while used.contains(&name) {
+                name = match base.rsplit_once('.') {
+                    Some((stem, ext)) => format!("{stem}-{n}.{ext}"),
+                    None => format!("{base}-{n}"),
+                };
+                n += 1;
+            }
+            used.push(name.clone());
+            name
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_file_names_are_told_apart() {
+        let names = file_names(&[
+            PathBuf::from("a/roster.csv"),
+            PathBuf::from("b/roster.csv"),
+            PathBuf::from("c/other.csv"),
+            PathBuf::from("d/roster.csv"),
+        ]);
+        assert_eq!(
+            names,
+            ["roster.csv", "roster-2.csv", "other.csv", "roster-3.csv"]
+        );
+    }
+}

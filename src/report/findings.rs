@@ -1,0 +1,64 @@
+//! `findings.csv`: one row per problem found.
+
+use std::path::Path;
+
+use super::csvout::{CsvOut, OutputEncoding};
+use crate::error::Error;
+use crate::findings::Finding;
+
+/// Columns, in the contract's order.
+pub const HEADER: [&str; 11] = [
+    "コード",
+    "重要度",
+    "入力ファイル",
+    "行番号",
+    "保険者番号",
+    "受給者番号",
+    "項目",
+    "内容",
+    "対応",
+    "関連ファイル",
+    "関連行番号",
+];
+
+pub struct FindingsWriter {
+    out: CsvOut,
+}
+
+impl FindingsWriter {
+    pub fn create(path: &Path, enc: OutputEncoding) -> Result<FindingsWriter, Error> {
+        let mut out = CsvOut::for_review(path, enc)?;
+        out.text_row(&HEADER)?;
+        Ok(FindingsWriter { out })
+    }
+
+    /// `files`: the run's input names as given, indexed by [`crate::findings::Source::file`].
+    pub fn write(&mut self, f: &Finding, files: &[String]) -> Result<(), Error> {
+        let name = |i: u32| files.get(i as usize).map(String::as_str).unwrap_or("");
+        let (rel_file, rel_line) = match f.related {
+            Some(r) => (name(r.file).to_string(), r.line.to_string()),
+            None => (String::new(), String::new()),
+        };
+        self.out.text_row(&[
+            f.code.as_str(),
+            f.severity().label(),
+            name(f.source.file),
+            &f.source.line.to_string(),
+            &f.insurer_no,
+            &f.recipient_no,
+            &f.field,
+            &f.message,
+            f.action.label(),
+            &rel_file,
+            &rel_line,
+        ])
+    }
+
+    pub fn replaced(&self) -> u64 {
+        self.out.replaced
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        self.out.commit()
+    }
+}

@@ -1,0 +1,17 @@
+//! Report: the only stage that writes files. Every output goes to a temporary file in the
+//! output folder (mode 0600: outputs hold My Numbers) and is renamed to its final name only
+//! when complete, so a crash or a kill never leaves a half-written file under a final name.
+//!
+//! - `atomic.rs`: temp file + fsync + rename.
+//! - `csvout.rs`: CSV rows in UTF-8 (with or without BOM) or CP932, LF or CRLF.
+//! - `findings.rs`: `findings.csv` rows (My Numbers masked at this boundary).
+//! - `corrections.rs`: `corrections.csv` and `corrections/<roster>` in the roster's own layout.
+//! - `summary.rs`: `summary.json`.
+
+pub mod atomic;
+pub mod corrections;
+pub mod csvout;
+pub mod findings;
+pub mod summary;
+
+pub use csvout::OutputEncoding;

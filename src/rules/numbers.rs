@@ -1,0 +1,343 @@
+//! Number and code fields: 保険者番号 (V02, V04), 受給者番号 (V02, V05), ケース番号,
+//! 世帯員番号, 個人番号 (V02, V03), 性別 (V08), 郵便番号 (V13), 社会保険状況 (V02).
+
+use super::Checker;
+use super::check_digit::{mhlw_check_digit, my_number_check_digit};
+use crate::findings::{Action, Code};
+use crate::normalize::width::to_ascii;
+use crate::schema::RosterKey;
+
+/// Folds full-width digits/letters to ASCII. Returns the folded value and whether it changed.
+fn folded(c: &Checker, k: RosterKey) -> (String, bool) {
+    let v = c.value(k);
+    let a = to_ascii(v);
+    let changed = a != v;
+    (a.into_owned(), changed)
+}
+
+fn first_non_digit(s: &str) -> Option<char> {
+    s.chars().find(|c| !c.is_ascii_digit())
+}
+
+/// V02 for a fixed-length digit field. Returns the digits when the value is (or was fixed to)
+/// exactly `len` ASCII digits.
+fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<String> {
+    let (s, changed) = folded(c, k);
+    let shown = c.shown(k);
+    if let Some(bad) = first_non_digit(&s) {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}に数字以外の文字「{bad}」があります。{what}"),
+        );
+        return None;
+    }
+    let n = s.chars().count();
+    if n != len {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}は{n}桁です。{what}"),
+        );
+        return None;
+    }
+    if changed {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!(
+                "{shown}は全角数字です。半角の {} にします",
+                shown_fixed(k, &s, c.ctx.unmask)
+            ),
+        );
+        c.set(k, s.clone());
+    }
+    Some(s)
+}
+
+fn shown_fixed(k: RosterKey, v: &str, unmask: bool) -> String {
+    if k == RosterKey::MyNumber {
+        crate::findings::mask::show_my_number(v, unmask)
+    } else {
+        v.to_string()
+    }
+}
+
+pub(super) fn insurer_no(c: &mut Checker) {
+    let k = RosterKey::InsurerNo;
+    let Some(s) = digits(c, k, 8, "8桁の数字（公費負担者番号）が必要です") else {
+        return;
+    };
+    let mut problems = Vec::new();
+    if &s[..2] != "12" {
+        problems.push(format!(
+            "法別番号が「{}」です。生活保護（医療扶助）は 12 です",
+            &s[..2]
+        ));
+    }
+    let pref: u32 = s[2..4].parse().unwrap_or(0);
+    if !(1..=47).contains(&pref) {
+        problems.push(format!("都道府県番号「{}」は 01–47 の範囲外です", &s[2..4]));
+    }
+    if let Some(cd) = mhlw_check_digit(&s[..7])
+        && s.as_bytes()[7] - b'0' != cd
+    {
+        problems.push(format!(
+            "検証番号が「{}」です。正しくは「{cd}」です",
+            &s[7..]
+        ));
+    }
+    if !problems.is_empty() {
+        let shown = c.shown(k);
+        c.issue(
+            Code::V04,
+            k,
+            Action::Review,
+            format!("{shown}: {}", problems.join("。")),
+        );
+    }
+}
+
+pub(super) fn recipient_no(c: &mut Checker) {
+    let k = RosterKey::RecipientNo;
+    let Some(s) = digits(c, k, 7, "7桁の数字が必要です") else {
+        return;
+    };
+    if let Some(cd) = mhlw_check_digit(&s[..6])
+        && s.as_bytes()[6] - b'0' != cd
+    {
+        let shown = c.shown(k);
+        c.issue(
+            Code::V05,
+            k,
+            Action::Review,
+            format!(
+                "{shown}の検証番号が「{}」です。正しくは「{cd}」です（受給者番号を確認してください）",
+                &s[6..]
+            ),
+        );
+    }
+}
+
+pub(super) fn case_no(c: &mut Checker) {
+    let k = RosterKey::CaseNo;
+    let (s, changed) = folded(c, k);
+    let shown = c.shown(k);
+    let want = "半角英数字1–10桁が必要です";
+    if let Some(bad) = s.chars().find(|ch| !ch.is_ascii_alphanumeric()) {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}に英数字以外の文字「{bad}」があります。{want}"),
+        );
+    } else if s.len() > 10 {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}は{}桁です。{want}", s.len()),
+        );
+    } else if changed {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!("{shown}は全角です。半角の {s} にします"),
+        );
+        c.set(k, s);
+    }
+}
+
+pub(super) fn member_no(c: &mut Checker) {
+    let k = RosterKey::MemberNo;
+    let (s, changed) = folded(c, k);
+    let shown = c.shown(k);
+    let want = "2桁の数字（01 が世帯主）が必要です";
+    if let Some(bad) = first_non_digit(&s) {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}に数字以外の文字「{bad}」があります。{want}"),
+        );
+    } else if s.len() == 1 && s != "0" {
+        let fixed = format!("0{s}");
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!("{shown}は1桁です。2桁の {fixed} にします"),
+        );
+        c.set(k, fixed);
+    } else if s.len() != 2 || s == "00" {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}は使えません。{want}"),
+        );
+    } else if changed {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!("{shown}は全角数字です。半角の {s} にします"),
+        );
+        c.set(k, s);
+    }
+}
+
+pub(super) fn my_number(c: &mut Checker) {
+    let k = RosterKey::MyNumber;
+    let (s, _) = folded(c, k);
+    // Separators people type into a My Number: hyphens and spaces.
+    let stripped: String = s.chars().filter(|ch| !matches!(ch, '-' | ' ')).collect();
+    let shown = c.shown(k);
+    let want = "12桁の数字（または空欄）が必要です";
+    if let Some(bad) = first_non_digit(&stripped) {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}に数字以外の文字「{bad}」があります。{want}"),
+        );
+        return;
+    }
+    let n = stripped.len();
+    if n != 12 {
+        let hint = if n == 11 {
+            "（11桁は住民票コードの可能性があります）"
+        } else {
+            ""
+        };
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!("{shown}は{n}桁です{hint}。{want}"),
+        );
+        return;
+    }
+    if stripped != c.value(k) {
+        let fixed_shown = shown_fixed(k, &stripped, c.ctx.unmask);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!("{shown}に全角数字または区切り文字があります。{fixed_shown} にします"),
+        );
+        c.set(k, stripped.clone());
+    }
+    if let Some(cd) = my_number_check_digit(&stripped[..11])
+        && stripped.as_bytes()[11] - b'0' != cd
+    {
+        c.issue(
+            Code::V03,
+            k,
+            Action::Review,
+            format!(
+                "{shown}の検査用数字（12桁目）が正しくありません。番号の誤記か別人の番号の可能性があります。住基で確認してください"
+            ),
+        );
+    }
+}
+
+pub(super) fn sex(c: &mut Checker) {
+    let k = RosterKey::Sex;
+    let (s, changed) = folded(c, k);
+    let shown = c.shown(k);
+    match s.as_str() {
+        "1" | "2" if changed => {
+            c.issue(
+                Code::V02,
+                k,
+                Action::Fix,
+                format!("{shown}は全角数字です。半角の {s} にします"),
+            );
+            c.set(k, s);
+        }
+        "1" | "2" => {}
+        "男" | "男性" | "女" | "女性" => {
+            let code = if s.starts_with('男') { "1" } else { "2" };
+            c.issue(
+                Code::V08,
+                k,
+                Action::Fix,
+                format!("{shown}は性別コードではありません。コード {code} にします"),
+            );
+            c.set(k, code.to_string());
+        }
+        "0" | "9" => c.issue(
+            Code::V08,
+            k,
+            Action::Review,
+            format!(
+                "{shown}は使えません（0 不明・9 適用不能 は登録できません）。1（男）または 2（女）が必要です"
+            ),
+        ),
+        _ => c.issue(
+            Code::V08,
+            k,
+            Action::Review,
+            format!("{shown}は性別コードではありません。1（男）または 2（女）が必要です"),
+        ),
+    }
+}
+
+pub(super) fn postcode(c: &mut Checker) {
+    let k = RosterKey::Postcode;
+    let (s, _) = folded(c, k);
+    let shown = c.shown(k);
+    let body = s.trim_start_matches('〒').trim();
+    let digits: String = body.chars().filter(|ch| *ch != '-').collect();
+    let well_placed = body.len() == 8 && body.as_bytes()[3] == b'-';
+    let ok_digits = digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit());
+    if ok_digits && (body == digits || well_placed) {
+        if digits != c.value(k) {
+            c.issue(
+                Code::V13,
+                k,
+                Action::Fix,
+                format!("{shown}を7桁の数字 {digits} にします（ハイフン・〒・全角数字を除く）"),
+            );
+            c.set(k, digits);
+        }
+    } else {
+        c.issue(
+            Code::V13,
+            k,
+            Action::Review,
+            format!("{shown}は郵便番号の形ではありません。7桁の数字が必要です"),
+        );
+    }
+}
+
+pub(super) fn social_insurance(c: &mut Checker) {
+    let k = RosterKey::SocialInsurance;
+    let (s, changed) = folded(c, k);
+    let shown = c.shown(k);
+    match s.as_str() {
+        "0" | "1" if changed => {
+            c.issue(
+                Code::V02,
+                k,
+                Action::Fix,
+                format!("{shown}は全角数字です。半角の {s} にします"),
+            );
+            c.set(k, s);
+        }
+        "0" | "1" => {}
+        _ => c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "{shown}は使えません。0（他の医療保険なし）または 1（被用者保険と併用）が必要です"
+            ),
+        ),
+    }
+}

@@ -1,0 +1,188 @@
+//! Full-width text fields: 氏名 (V02, V10, V11), 氏名カナ (V09, V10, V11), 住所 (V02, V11).
+
+use encoding_rs::{EncoderResult, SHIFT_JIS};
+
+use super::Checker;
+use crate::findings::{Action, Code};
+use crate::normalize::kana::{KanaCheck, check_katakana};
+use crate::normalize::width::{has_halfwidth, to_fullwidth};
+use crate::schema::RosterKey;
+
+const FW_SPACE: char = '\u{3000}';
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\u{3000}' | '\t' | '\u{a0}')
+}
+
+/// V10: family and given name separated by exactly one full-width space.
+fn separator(c: &mut Checker, k: RosterKey) {
+    let v = c.value(k);
+    let tokens: Vec<&str> = v.split(is_space).filter(|t| !t.is_empty()).collect();
+    let shown = c.shown(k);
+    match tokens.len() {
+        2 => {
+            let fixed = format!("{}{FW_SPACE}{}", tokens[0], tokens[1]);
+            if fixed != v {
+                let what = if v.chars().filter(|ch| is_space(*ch)).count() > 1 {
+                    "空白が2文字以上あります"
+                } else {
+                    "半角空白です"
+                };
+                c.issue(
+                    Code::V10,
+                    k,
+                    Action::Fix,
+                    format!("{shown}: 姓と名の間が{what}。全角空白1文字にします"),
+                );
+                c.set(k, fixed);
+            }
+        }
+        0 | 1 => c.issue(
+            Code::V10,
+            k,
+            Action::Review,
+            format!("{shown}: 姓と名の間に全角空白がありません。姓と名を全角空白1文字で区切ってください"),
+        ),
+        n => c.issue(
+            Code::V10,
+            k,
+            Action::Review,
+            format!(
+                "{shown}: 空白で{n}つに分かれていて、姓と名の区切りを決められません。姓と名の間だけを全角空白1文字にしてください"
+            ),
+        ),
+    }
+}
+
+/// V02: half-width letters, digits, symbols or katakana in a full-width field.
+fn width(c: &mut Checker, k: RosterKey) {
+    if has_halfwidth(c.value(k)) {
+        let fixed = to_fullwidth(c.value(k)).into_owned();
+        let shown = c.shown(k);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Fix,
+            format!("{shown}に半角文字があります。全角の「{fixed}」にします"),
+        );
+        c.set(k, fixed);
+    }
+}
+
+/// The first character that CP932 cannot hold, or that is private use (外字).
+pub fn first_unencodable(s: &str) -> Option<char> {
+    if s.is_ascii() {
+        return None;
+    }
+    if let Some(c) = s.chars().find(|c| is_private_use(*c)) {
+        return Some(c);
+    }
+    let mut encoder = SHIFT_JIS.new_encoder();
+    let mut buf = [0u8; 256];
+    let mut rest = s;
+    loop {
+        let (result, read, _) = encoder.encode_from_utf8_without_replacement(rest, &mut buf, true);
+        match result {
+            EncoderResult::InputEmpty => return None,
+            EncoderResult::OutputFull => rest = &rest[read..],
+            EncoderResult::Unmappable(c) => return Some(c),
+        }
+    }
+}
+
+pub fn is_private_use(c: char) -> bool {
+    matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF)
+}
+
+/// V11, with a message that says what kind of character it is.
+fn encodable(c: &mut Checker, k: RosterKey) {
+    let Some(bad) = first_unencodable(c.value(k)) else {
+        return;
+    };
+    let cp = bad as u32;
+    let what = if is_private_use(bad) {
+        format!("外字（私用領域の文字 U+{cp:04X}）")
+    } else if matches!(cp, 0xFE00..=0xFE0F | 0xE0100..=0xE01EF) {
+        format!("異体字セレクタ（U+{cp:04X}）")
+    } else {
+        format!("CP932 で表せない文字「{bad}」（U+{cp:04X}）")
+    };
+    let shown = c.shown(k);
+    c.issue(
+        Code::V11,
+        k,
+        Action::Review,
+        format!(
+            "{shown}に{what}があります。中間サーバーに登録できない文字です。常用の字体に置き換えてください"
+        ),
+    );
+}
+
+pub(super) fn kanji_name(c: &mut Checker) {
+    let k = RosterKey::Name;
+    separator(c, k);
+    width(c, k);
+    encodable(c, k);
+}
+
+pub(super) fn kana_name(c: &mut Checker) {
+    let k = RosterKey::NameKana;
+    separator(c, k);
+    let shown = c.shown(k);
+    match check_katakana(c.value(k)) {
+        KanaCheck::Ok => {}
+        KanaCheck::Fixed {
+            fixed,
+            halfwidth,
+            hiragana,
+        } => {
+            let what = match (halfwidth, hiragana) {
+                (true, true) => "半角カナとひらがな",
+                (true, false) => "半角カナ",
+                (false, true) => "ひらがな",
+                (false, false) => "分かれた濁点・半濁点",
+            };
+            c.issue(
+                Code::V09,
+                k,
+                Action::Fix,
+                format!("{shown}に{what}があります。全角カタカナの「{fixed}」にします"),
+            );
+            c.set(k, fixed);
+        }
+        KanaCheck::Unfixable { bad, .. } => c.issue(
+            Code::V09,
+            k,
+            Action::Review,
+            format!(
+                "{shown}にカタカナ以外の文字「{bad}」があります。全角カタカナ（ァ–ヶ、ー）で入力してください"
+            ),
+        ),
+    }
+    encodable(c, k);
+}
+
+pub(super) fn address(c: &mut Checker) {
+    let k = RosterKey::Address;
+    width(c, k);
+    encodable(c, k);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v11_cp932_encodability() {
+        assert_eq!(first_unencodable("山田　太郎"), None);
+        assert_eq!(first_unencodable("髙橋"), None, "IBM extension is CP932");
+        assert_eq!(first_unencodable("𠮷田"), Some('𠮷'));
+        assert_eq!(first_unencodable("葛\u{E0100}"), Some('\u{E0100}'));
+        assert_eq!(first_unencodable("a\u{E001}"), Some('\u{E001}'));
+        assert_eq!(first_unencodable("〜"), Some('〜'));
+        assert_eq!(first_unencodable("～"), None);
+        // Long values cross the encoder's buffer.
+        let long = "東京都千代田区".repeat(100) + "𠮷";
+        assert_eq!(first_unencodable(&long), Some('𠮷'));
+    }
+}

@@ -1,0 +1,1 @@
+//! In-crate test suites (one test binary).
