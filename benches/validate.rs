@@ -1,1 +1,100 @@
-fn main() {}
+//! End-to-end validation throughput: file bytes → findings/corrections/summary, on a clean
+//! roster of ~150-byte UTF-8 rows (the target: ≥ 1,000,000 rows/s on 2 cores).
+//!
+//! `cargo bench --bench validate` (ROWS=… to change the size, default 1,000,000).
+//! The input is generated once from a fixed pattern (valid check digits), nothing is committed.
+
+// Harness code on generated data: a failure here is a broken bench, not bad input.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use totsugo::log::{Log, Verbosity};
+use totsugo::report::OutputEncoding;
+use totsugo::rules::RuleContext;
+use totsugo::rules::check_digit::{mhlw_check_digit, my_number_check_digit};
+use totsugo::rules::date::Ymd;
+use totsugo::schema::{Layout, LayoutKind};
+use totsugo::validate::{ValidateConfig, run};
+
+fn main() {
+    divan::main();
+}
+
+const HEADER: &str = "保険者番号,受給者番号,ケース番号,世帯員番号,個人番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,資格取得日,資格喪失日,社会保険状況";
+
+fn rows() -> usize {
+    std::env::var("ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// Writes a clean roster; returns its path (kept in a temp folder for the whole bench run).
+fn roster(dir: &Path, n: usize) -> PathBuf {
+    let p = dir.join("roster.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    writeln!(f, "{HEADER}").unwrap();
+    let names = [
+        ("山田　太郎", "ヤマダ　タロウ"),
+        ("佐藤　花子", "サトウ　ハナコ"),
+        ("鈴木　一郎", "スズキ　イチロウ"),
+        ("高橋　美咲", "タカハシ　ミサキ"),
+    ];
+    for i in 0..n {
+        let body = format!("{:06}", i % 1_000_000);
+        let rec = format!("{body}{}", mhlw_check_digit(&body).unwrap());
+        let base = format!("{:011}", 30_000_000_000u64 + i as u64);
+        let my = format!("{base}{}", my_number_check_digit(&base).unwrap());
+        let (name, kana) = names[i % names.len()];
+        // Full-width digits in 住所 (half-width ones are V02).
+        let ban: String = (1 + i % 30)
+            .to_string()
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect();
+        writeln!(
+            f,
+            "12130019,{rec},C{:07},01,{my},{name},{kana},1945{:02}{:02},{},1000001,東京都千代田区千代田１丁目{}番,20200401,,0",
+            i % 10_000_000,
+            1 + i % 12,
+            1 + i % 28,
+            1 + i % 2,
+            ban
+        )
+        .unwrap();
+    }
+    p
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn validate_clean_roster(bencher: divan::Bencher) {
+    let n = rows();
+    let dir = tempfile::tempdir().unwrap();
+    let input = roster(dir.path(), n);
+    let bytes = std::fs::metadata(&input).unwrap().len();
+    eprintln!(
+        "input: {n} rows, {bytes} bytes ({:.0} bytes/row)",
+        bytes as f64 / n as f64
+    );
+    let cfg = ValidateConfig {
+        rosters: vec![input],
+        out: dir.path().join("out"),
+        layout: Layout::builtin(LayoutKind::Roster),
+        encoding: None,
+        output_encoding: OutputEncoding::Utf8Bom,
+        rules: RuleContext {
+            as_of: Ymd::new(2026, 11, 21).unwrap(),
+            unmask: false,
+        },
+        batch_size: 8192,
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
+            let mut sink = std::io::sink();
+            let mut log = Log::new(&mut sink, Verbosity::Quiet);
+            run(&cfg, &mut log).unwrap()
+        });
+}

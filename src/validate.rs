@@ -7,7 +7,6 @@
 //! whatever the thread count.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -43,8 +42,13 @@ pub struct ValidateConfig {
 
 /// What checking one record gave.
 enum Checked {
-    /// V14/V16: the line could not be read as a row; nothing else is checked.
-    Unreadable(Vec<LineIssue>),
+    /// V14/V16: the line could not be read as a row; nothing else is checked. The record's
+    /// 保険者番号/受給者番号 are shown where their columns could be read, so the clerk can find it.
+    Unreadable {
+        issues: Vec<LineIssue>,
+        insurer_no: String,
+        recipient_no: String,
+    },
     Row {
         check: RowCheck,
         dup_key: u128,
@@ -88,7 +92,19 @@ fn check_record(
         });
     }
     let mut decoded = Vec::with_capacity(raw.record.len());
-    for (i, bytes) in raw.record.iter().enumerate() {
+    // UTF-8: one check for the whole record; its fields split at ASCII commas, so every field
+    // boundary is a character boundary and slicing cannot fail.
+    let whole = match enc {
+        Encoding::Utf8 => std::str::from_utf8(raw.record.as_slice()).ok(),
+        Encoding::Cp932 => None,
+    };
+    if let Some(whole) = whole {
+        for i in 0..raw.record.len() {
+            let s = raw.record.range(i).and_then(|r| whole.get(r)).unwrap_or("");
+            decoded.push(std::borrow::Cow::Borrowed(s));
+        }
+    }
+    for (i, bytes) in raw.record.iter().enumerate().skip(decoded.len()) {
         match ingest::decode_field(bytes, enc) {
             Ok(s) => decoded.push(s),
             Err(e) => {
@@ -109,7 +125,18 @@ fn check_record(
         }
     }
     if !line_issues.is_empty() {
-        return Checked::Unreadable(line_issues);
+        line_issues.sort_by_key(|i| i.code);
+        let key = |k: RosterKey| {
+            columns.columns[k.index()]
+                .and_then(|c| decoded.get(c))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        return Checked::Unreadable {
+            insurer_no: key(RosterKey::InsurerNo),
+            recipient_no: key(RosterKey::RecipientNo),
+            issues: line_issues,
+        };
     }
     let values: Vec<&str> = columns
         .columns
@@ -130,17 +157,16 @@ fn check_record(
     }
 }
 
-/// 128-bit hash of the contract columns as written: two SipHash passes with fixed keys, so a
-/// false duplicate among 2 million rows has a chance of about 10⁻²⁶.
+/// 128-bit hash (XXH3) of the contract columns as written, each followed by a separator byte
+/// that cannot occur in text, so a false duplicate among 2 million rows has a chance of about
+/// 10⁻²⁶.
 fn row_hash(values: &[&str]) -> u128 {
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    let mut b = std::collections::hash_map::DefaultHasher::new();
-    0xA5u8.hash(&mut b);
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
     for v in values {
-        v.hash(&mut a);
-        v.hash(&mut b);
+        h.update(v.as_bytes());
+        h.update(&[0xFF]);
     }
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    h.digest128()
 }
 
 /// Run-wide counters for the summary.
@@ -175,7 +201,14 @@ impl Counts {
         } else {
             insurer_no
         };
-        self.by_office.entry(key.to_string()).or_default()
+        // Look up before allocating a key: this runs once per row.
+        if !self.by_office.contains_key(key) {
+            self.by_office
+                .insert(key.to_string(), OfficeCounts::default());
+        }
+        self.by_office
+            .get_mut(key)
+            .expect("office entry inserted above")
     }
 }
 
@@ -479,17 +512,21 @@ fn sink(
         outputs.findings.write(&f, files)
     };
     match checked {
-        Checked::Unreadable(issues) => {
+        Checked::Unreadable {
+            issues,
+            insurer_no,
+            recipient_no,
+        } => {
             *unreadable += raw.end_line - raw.line + 1;
             counts.totals.rows_with_findings += 1;
-            counts.office("").rows += 1;
+            counts.office(&insurer_no).rows += 1;
             for i in issues {
                 emit(
                     Finding {
                         code: i.code,
                         source,
-                        insurer_no: String::new(),
-                        recipient_no: String::new(),
+                        insurer_no: insurer_no.clone(),
+                        recipient_no: recipient_no.clone(),
                         field: i.field,
                         message: i.message,
                         action: Action::Review,

@@ -73,6 +73,11 @@ impl QuoteScan {
     }
 
     fn feed(&mut self, bytes: &[u8]) {
+        // Fast path: a line without quotes, outside a quoted field, leaves nothing open (the
+        // record ends with it, so the other states no longer matter).
+        if !self.in_quotes && !bytes.contains(&b'"') {
+            return;
+        }
         for &b in bytes {
             if self.in_quotes {
                 if b == b'"' {

@@ -7,7 +7,6 @@ use crate::schema::RosterKey;
 
 /// Checks one date field; returns the date (after a V07 fix) when it exists.
 pub(super) fn date_field(c: &mut Checker, k: RosterKey) -> Option<Ymd> {
-    let shown = c.shown(k);
     match check_date(c.value(k)) {
         DateCheck::Valid(d) => Some(d),
         DateCheck::Alternative { date, form } => {
@@ -18,7 +17,8 @@ pub(super) fn date_field(c: &mut Checker, k: RosterKey) -> Option<Ymd> {
                 Action::Fix,
                 format!(
                     "{shown}は{}の日付です。西暦 YYYYMMDD の {fixed}（{date}）にします",
-                    form.label()
+                    form.label(),
+                    shown = c.shown(k)
                 ),
             );
             c.set(k, fixed);
@@ -36,7 +36,7 @@ pub(super) fn date_field(c: &mut Checker, k: RosterKey) -> Option<Ymd> {
                 Code::V06,
                 k,
                 Action::Review,
-                format!("{shown}: {reason}。{hint}"),
+                format!("{shown}: {reason}。{hint}", shown = c.shown(k)),
             );
             None
         }

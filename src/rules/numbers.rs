@@ -9,10 +9,10 @@ use crate::schema::RosterKey;
 
 /// Folds full-width digits/letters to ASCII. Returns the folded value and whether it changed.
 fn folded(c: &Checker, k: RosterKey) -> (String, bool) {
-    let v = c.value(k);
-    let a = to_ascii(v);
-    let changed = a != v;
-    (a.into_owned(), changed)
+    match to_ascii(c.value(k)) {
+        std::borrow::Cow::Borrowed(v) => (v.to_string(), false),
+        std::borrow::Cow::Owned(v) => (v, true),
+    }
 }
 
 fn first_non_digit(s: &str) -> Option<char> {
@@ -22,14 +22,21 @@ fn first_non_digit(s: &str) -> Option<char> {
 /// V02 for a fixed-length digit field. Returns the digits when the value is (or was fixed to)
 /// exactly `len` ASCII digits.
 fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<String> {
+    // Fast path: already `len` ASCII digits (the clean row).
+    let v = c.value(k);
+    if v.len() == len && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(v.to_string());
+    }
     let (s, changed) = folded(c, k);
-    let shown = c.shown(k);
     if let Some(bad) = first_non_digit(&s) {
         c.issue(
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}に数字以外の文字「{bad}」があります。{what}"),
+            format!(
+                "{shown}に数字以外の文字「{bad}」があります。{what}",
+                shown = c.shown(k)
+            ),
         );
         return None;
     }
@@ -39,7 +46,7 @@ fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Strin
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}は{n}桁です。{what}"),
+            format!("{shown}は{n}桁です。{what}", shown = c.shown(k)),
         );
         return None;
     }
@@ -50,7 +57,8 @@ fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Strin
             Action::Fix,
             format!(
                 "{shown}は全角数字です。半角の {} にします",
-                shown_fixed(k, &s, c.ctx.unmask)
+                shown_fixed(k, &s, c.ctx.unmask),
+                shown = c.shown(k)
             ),
         );
         c.set(k, s.clone());
@@ -91,12 +99,11 @@ pub(super) fn insurer_no(c: &mut Checker) {
         ));
     }
     if !problems.is_empty() {
-        let shown = c.shown(k);
         c.issue(
             Code::V04,
             k,
             Action::Review,
-            format!("{shown}: {}", problems.join("。")),
+            format!("{shown}: {}", problems.join("。"), shown = c.shown(k)),
         );
     }
 }
@@ -109,44 +116,48 @@ pub(super) fn recipient_no(c: &mut Checker) {
     if let Some(cd) = mhlw_check_digit(&s[..6])
         && s.as_bytes()[6] - b'0' != cd
     {
-        let shown = c.shown(k);
         c.issue(
             Code::V05,
             k,
             Action::Review,
             format!(
                 "{shown}の検証番号が「{}」です。正しくは「{cd}」です（受給者番号を確認してください）",
-                &s[6..]
-            ),
+                &s[6..], shown = c.shown(k)),
         );
     }
 }
 
 pub(super) fn case_no(c: &mut Checker) {
     let k = RosterKey::CaseNo;
+    let v = c.value(k);
+    if v.len() <= 10 && v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return;
+    }
     let (s, changed) = folded(c, k);
-    let shown = c.shown(k);
     let want = "半角英数字1–10桁が必要です";
     if let Some(bad) = s.chars().find(|ch| !ch.is_ascii_alphanumeric()) {
         c.issue(
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}に英数字以外の文字「{bad}」があります。{want}"),
+            format!(
+                "{shown}に英数字以外の文字「{bad}」があります。{want}",
+                shown = c.shown(k)
+            ),
         );
     } else if s.len() > 10 {
         c.issue(
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}は{}桁です。{want}", s.len()),
+            format!("{shown}は{}桁です。{want}", s.len(), shown = c.shown(k)),
         );
     } else if changed {
         c.issue(
             Code::V02,
             k,
             Action::Fix,
-            format!("{shown}は全角です。半角の {s} にします"),
+            format!("{shown}は全角です。半角の {s} にします", shown = c.shown(k)),
         );
         c.set(k, s);
     }
@@ -154,15 +165,21 @@ pub(super) fn case_no(c: &mut Checker) {
 
 pub(super) fn member_no(c: &mut Checker) {
     let k = RosterKey::MemberNo;
+    let v = c.value(k);
+    if v.len() == 2 && v != "00" && v.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
     let (s, changed) = folded(c, k);
-    let shown = c.shown(k);
     let want = "2桁の数字（01 が世帯主）が必要です";
     if let Some(bad) = first_non_digit(&s) {
         c.issue(
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}に数字以外の文字「{bad}」があります。{want}"),
+            format!(
+                "{shown}に数字以外の文字「{bad}」があります。{want}",
+                shown = c.shown(k)
+            ),
         );
     } else if s.len() == 1 && s != "0" {
         let fixed = format!("0{s}");
@@ -170,7 +187,10 @@ pub(super) fn member_no(c: &mut Checker) {
             Code::V02,
             k,
             Action::Fix,
-            format!("{shown}は1桁です。2桁の {fixed} にします"),
+            format!(
+                "{shown}は1桁です。2桁の {fixed} にします",
+                shown = c.shown(k)
+            ),
         );
         c.set(k, fixed);
     } else if s.len() != 2 || s == "00" {
@@ -178,14 +198,17 @@ pub(super) fn member_no(c: &mut Checker) {
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}は使えません。{want}"),
+            format!("{shown}は使えません。{want}", shown = c.shown(k)),
         );
     } else if changed {
         c.issue(
             Code::V02,
             k,
             Action::Fix,
-            format!("{shown}は全角数字です。半角の {s} にします"),
+            format!(
+                "{shown}は全角数字です。半角の {s} にします",
+                shown = c.shown(k)
+            ),
         );
         c.set(k, s);
     }
@@ -193,17 +216,22 @@ pub(super) fn member_no(c: &mut Checker) {
 
 pub(super) fn my_number(c: &mut Checker) {
     let k = RosterKey::MyNumber;
+    if crate::rules::check_digit::my_number_is_valid(c.value(k)) {
+        return;
+    }
     let (s, _) = folded(c, k);
     // Separators people type into a My Number: hyphens and spaces.
     let stripped: String = s.chars().filter(|ch| !matches!(ch, '-' | ' ')).collect();
-    let shown = c.shown(k);
     let want = "12桁の数字（または空欄）が必要です";
     if let Some(bad) = first_non_digit(&stripped) {
         c.issue(
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}に数字以外の文字「{bad}」があります。{want}"),
+            format!(
+                "{shown}に数字以外の文字「{bad}」があります。{want}",
+                shown = c.shown(k)
+            ),
         );
         return;
     }
@@ -218,7 +246,7 @@ pub(super) fn my_number(c: &mut Checker) {
             Code::V02,
             k,
             Action::Review,
-            format!("{shown}は{n}桁です{hint}。{want}"),
+            format!("{shown}は{n}桁です{hint}。{want}", shown = c.shown(k)),
         );
         return;
     }
@@ -228,7 +256,10 @@ pub(super) fn my_number(c: &mut Checker) {
             Code::V02,
             k,
             Action::Fix,
-            format!("{shown}に全角数字または区切り文字があります。{fixed_shown} にします"),
+            format!(
+                "{shown}に全角数字または区切り文字があります。{fixed_shown} にします",
+                shown = c.shown(k)
+            ),
         );
         c.set(k, stripped.clone());
     }
@@ -240,23 +271,24 @@ pub(super) fn my_number(c: &mut Checker) {
             k,
             Action::Review,
             format!(
-                "{shown}の検査用数字（12桁目）が正しくありません。番号の誤記か別人の番号の可能性があります。住基で確認してください"
-            ),
+                "{shown}の検査用数字（12桁目）が正しくありません。番号の誤記か別人の番号の可能性があります。住基で確認してください", shown = c.shown(k)),
         );
     }
 }
 
 pub(super) fn sex(c: &mut Checker) {
     let k = RosterKey::Sex;
+    if matches!(c.value(k), "1" | "2") {
+        return;
+    }
     let (s, changed) = folded(c, k);
-    let shown = c.shown(k);
     match s.as_str() {
         "1" | "2" if changed => {
             c.issue(
                 Code::V02,
                 k,
                 Action::Fix,
-                format!("{shown}は全角数字です。半角の {s} にします"),
+                format!("{shown}は全角数字です。半角の {s} にします", shown = c.shown(k)),
             );
             c.set(k, s);
         }
@@ -267,7 +299,7 @@ pub(super) fn sex(c: &mut Checker) {
                 Code::V08,
                 k,
                 Action::Fix,
-                format!("{shown}は性別コードではありません。コード {code} にします"),
+                format!("{shown}は性別コードではありません。コード {code} にします", shown = c.shown(k)),
             );
             c.set(k, code.to_string());
         }
@@ -276,22 +308,24 @@ pub(super) fn sex(c: &mut Checker) {
             k,
             Action::Review,
             format!(
-                "{shown}は使えません（0 不明・9 適用不能 は登録できません）。1（男）または 2（女）が必要です"
-            ),
+                "{shown}は使えません（0 不明・9 適用不能 は登録できません）。1（男）または 2（女）が必要です", shown = c.shown(k)),
         ),
         _ => c.issue(
             Code::V08,
             k,
             Action::Review,
-            format!("{shown}は性別コードではありません。1（男）または 2（女）が必要です"),
+            format!("{shown}は性別コードではありません。1（男）または 2（女）が必要です", shown = c.shown(k)),
         ),
     }
 }
 
 pub(super) fn postcode(c: &mut Checker) {
     let k = RosterKey::Postcode;
+    let v = c.value(k);
+    if v.len() == 7 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
     let (s, _) = folded(c, k);
-    let shown = c.shown(k);
     let body = s.trim_start_matches('〒').trim();
     let digits: String = body.chars().filter(|ch| *ch != '-').collect();
     let well_placed = body.len() == 8 && body.as_bytes()[3] == b'-';
@@ -302,7 +336,10 @@ pub(super) fn postcode(c: &mut Checker) {
                 Code::V13,
                 k,
                 Action::Fix,
-                format!("{shown}を7桁の数字 {digits} にします（ハイフン・〒・全角数字を除く）"),
+                format!(
+                    "{shown}を7桁の数字 {digits} にします（ハイフン・〒・全角数字を除く）",
+                    shown = c.shown(k)
+                ),
             );
             c.set(k, digits);
         }
@@ -311,22 +348,30 @@ pub(super) fn postcode(c: &mut Checker) {
             Code::V13,
             k,
             Action::Review,
-            format!("{shown}は郵便番号の形ではありません。7桁の数字が必要です"),
+            format!(
+                "{shown}は郵便番号の形ではありません。7桁の数字が必要です",
+                shown = c.shown(k)
+            ),
         );
     }
 }
 
 pub(super) fn social_insurance(c: &mut Checker) {
     let k = RosterKey::SocialInsurance;
+    if matches!(c.value(k), "0" | "1") {
+        return;
+    }
     let (s, changed) = folded(c, k);
-    let shown = c.shown(k);
     match s.as_str() {
         "0" | "1" if changed => {
             c.issue(
                 Code::V02,
                 k,
                 Action::Fix,
-                format!("{shown}は全角数字です。半角の {s} にします"),
+                format!(
+                    "{shown}は全角数字です。半角の {s} にします",
+                    shown = c.shown(k)
+                ),
             );
             c.set(k, s);
         }
@@ -336,7 +381,8 @@ pub(super) fn social_insurance(c: &mut Checker) {
             k,
             Action::Review,
             format!(
-                "{shown}は使えません。0（他の医療保険なし）または 1（被用者保険と併用）が必要です"
+                "{shown}は使えません。0（他の医療保険なし）または 1（被用者保険と併用）が必要です",
+                shown = c.shown(k)
             ),
         ),
     }

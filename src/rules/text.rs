@@ -18,7 +18,6 @@ fn is_space(c: char) -> bool {
 fn separator(c: &mut Checker, k: RosterKey) {
     let v = c.value(k);
     let tokens: Vec<&str> = v.split(is_space).filter(|t| !t.is_empty()).collect();
-    let shown = c.shown(k);
     match tokens.len() {
         2 => {
             let fixed = format!("{}{FW_SPACE}{}", tokens[0], tokens[1]);
@@ -32,7 +31,7 @@ fn separator(c: &mut Checker, k: RosterKey) {
                     Code::V10,
                     k,
                     Action::Fix,
-                    format!("{shown}: 姓と名の間が{what}。全角空白1文字にします"),
+                    format!("{shown}: 姓と名の間が{what}。全角空白1文字にします", shown = c.shown(k)),
                 );
                 c.set(k, fixed);
             }
@@ -41,15 +40,14 @@ fn separator(c: &mut Checker, k: RosterKey) {
             Code::V10,
             k,
             Action::Review,
-            format!("{shown}: 姓と名の間に全角空白がありません。姓と名を全角空白1文字で区切ってください"),
+            format!("{shown}: 姓と名の間に全角空白がありません。姓と名を全角空白1文字で区切ってください", shown = c.shown(k)),
         ),
         n => c.issue(
             Code::V10,
             k,
             Action::Review,
             format!(
-                "{shown}: 空白で{n}つに分かれていて、姓と名の区切りを決められません。姓と名の間だけを全角空白1文字にしてください"
-            ),
+                "{shown}: 空白で{n}つに分かれていて、姓と名の区切りを決められません。姓と名の間だけを全角空白1文字にしてください", shown = c.shown(k)),
         ),
     }
 }
@@ -58,15 +56,58 @@ fn separator(c: &mut Checker, k: RosterKey) {
 fn width(c: &mut Checker, k: RosterKey) {
     if has_halfwidth(c.value(k)) {
         let fixed = to_fullwidth(c.value(k)).into_owned();
-        let shown = c.shown(k);
         c.issue(
             Code::V02,
             k,
             Action::Fix,
-            format!("{shown}に半角文字があります。全角の「{fixed}」にします"),
+            format!(
+                "{shown}に半角文字があります。全角の「{fixed}」にします",
+                shown = c.shown(k)
+            ),
         );
         c.set(k, fixed);
     }
+}
+
+/// Bitmap of the BMP characters some CP932 byte pair decodes to (user-defined area excluded):
+/// all of them encode back. Built once by decoding every pair (~12,000 lookups), because
+/// encoding_rs's Shift_JIS encoder searches its index for each kanji, which dominated the
+/// profile of a clean roster.
+fn cp932_bitmap() -> &'static [u64; 1024] {
+    static MAP: std::sync::OnceLock<Box<[u64; 1024]>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map = Box::new([0u64; 1024]);
+        let leads = (0x81u8..=0x9F).chain(0xE0..=0xFC);
+        for lead in leads {
+            for trail in (0x40u8..=0x7E).chain(0x80..=0xFC) {
+                let pair = [lead, trail];
+                if let Some(s) =
+                    SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&pair)
+                {
+                    for c in s.chars() {
+                        let cp = c as u32;
+                        if cp < 0x10000 && !is_private_use(c) {
+                            map[(cp / 64) as usize] |= 1 << (cp % 64);
+                        }
+                    }
+                }
+            }
+        }
+        // Half-width katakana (single bytes A1–DF).
+        for cp in 0xFF61u32..=0xFF9F {
+            map[(cp / 64) as usize] |= 1 << (cp % 64);
+        }
+        map
+    })
+}
+
+fn in_bitmap(c: char) -> bool {
+    let cp = c as u32;
+    cp < 0x10000 && cp32_bit(cp)
+}
+
+fn cp32_bit(cp: u32) -> bool {
+    cp932_bitmap()[(cp / 64) as usize] & (1 << (cp % 64)) != 0
 }
 
 /// The first character that CP932 cannot hold, or that is private use (外字).
@@ -77,6 +118,10 @@ pub fn first_unencodable(s: &str) -> Option<char> {
     if let Some(c) = s.chars().find(|c| is_private_use(*c)) {
         return Some(c);
     }
+    if s.chars().all(|c| c.is_ascii() || in_bitmap(c)) {
+        return None;
+    }
+    // Rare characters (U+2212, U+00A5 …): ask the encoder itself.
     let mut encoder = SHIFT_JIS.new_encoder();
     let mut buf = [0u8; 256];
     let mut rest = s;
@@ -107,14 +152,12 @@ fn encodable(c: &mut Checker, k: RosterKey) {
     } else {
         format!("CP932 で表せない文字「{bad}」（U+{cp:04X}）")
     };
-    let shown = c.shown(k);
     c.issue(
         Code::V11,
         k,
         Action::Review,
         format!(
-            "{shown}に{what}があります。中間サーバーに登録できない文字です。常用の字体に置き換えてください"
-        ),
+            "{shown}に{what}があります。中間サーバーに登録できない文字です。常用の字体に置き換えてください", shown = c.shown(k)),
     );
 }
 
@@ -128,7 +171,6 @@ pub(super) fn kanji_name(c: &mut Checker) {
 pub(super) fn kana_name(c: &mut Checker) {
     let k = RosterKey::NameKana;
     separator(c, k);
-    let shown = c.shown(k);
     match check_katakana(c.value(k)) {
         KanaCheck::Ok => {}
         KanaCheck::Fixed {
@@ -146,7 +188,7 @@ pub(super) fn kana_name(c: &mut Checker) {
                 Code::V09,
                 k,
                 Action::Fix,
-                format!("{shown}に{what}があります。全角カタカナの「{fixed}」にします"),
+                format!("{shown}に{what}があります。全角カタカナの「{fixed}」にします", shown = c.shown(k)),
             );
             c.set(k, fixed);
         }
@@ -155,8 +197,7 @@ pub(super) fn kana_name(c: &mut Checker) {
             k,
             Action::Review,
             format!(
-                "{shown}にカタカナ以外の文字「{bad}」があります。全角カタカナ（ァ–ヶ、ー）で入力してください"
-            ),
+                "{shown}にカタカナ以外の文字「{bad}」があります。全角カタカナ（ァ–ヶ、ー）で入力してください", shown = c.shown(k)),
         ),
     }
     encodable(c, k);
@@ -172,6 +213,23 @@ pub(super) fn address(c: &mut Checker) {
 mod tests {
     use super::*;
 
+    /// The fast path never accepts what the encoder would refuse.
+    #[test]
+    fn v11_bitmap_is_a_subset_of_encodable() {
+        let mut n = 0;
+        for cp in 0x80u32..0x10000 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            if in_bitmap(c) {
+                n += 1;
+                let (_, _, bad) = SHIFT_JIS.encode(c.encode_utf8(&mut [0; 4]));
+                assert!(!bad, "U+{cp:04X}");
+            }
+        }
+        assert!(n > 7000, "{n} characters");
+    }
+
     #[test]
     fn v11_cp932_encodability() {
         assert_eq!(first_unencodable("山田　太郎"), None);
@@ -181,6 +239,11 @@ mod tests {
         assert_eq!(first_unencodable("a\u{E001}"), Some('\u{E001}'));
         assert_eq!(first_unencodable("〜"), Some('〜'));
         assert_eq!(first_unencodable("～"), None);
+        assert_eq!(
+            first_unencodable("−¥"),
+            None,
+            "encodable though no pair decodes to them"
+        );
         // Long values cross the encoder's buffer.
         let long = "東京都千代田区".repeat(100) + "𠮷";
         assert_eq!(first_unencodable(&long), Some('𠮷'));

@@ -1,1 +1,10 @@
-//! In-crate test suites (one test binary).
+//! In-crate test suites, so the whole crate builds one test binary (every test binary would
+//! link the full dependency tree).
+//!
+//! - `golden`: every `fixtures/<case>/` run through the CLI, outputs compared byte for byte.
+//! - `cli`: exit codes, bad inputs, privacy, determinism, atomic replacement, scale.
+
+mod cli;
+mod golden;
+mod props;
+pub(crate) mod support;
