@@ -5,8 +5,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::Error;
 
 /// The two encodings of the contract.
@@ -40,8 +38,12 @@ pub struct FileInfo {
     pub bom: bool,
     /// The first line ends with CRLF (the file's line ending for the correction file).
     pub crlf: bool,
+    /// File size when sniffed (the reader counts the bytes it hashes again).
     pub bytes: u64,
-    pub sha256: String,
+    /// UTF-8 was decided from the first [`PREFIX`] bytes only (no BOM, no `--encoding`): the
+    /// reader's workers validate every record anyway, and a record that is not UTF-8 makes the
+    /// run read this file again as CP932 (the contract's rule looks at the whole file).
+    pub provisional: bool,
     /// A word for the clerk when the decision may surprise: e.g. a BOM-less UTF-8 file with a
     /// few broken lines is read as CP932 by the contract's rule.
     pub note: Option<String>,
@@ -49,15 +51,39 @@ pub struct FileInfo {
 
 const CHUNK: usize = 1 << 20;
 
-/// Reads the file once: SHA-256, UTF-8 validity throughout, BOM, first line ending.
-/// `forced` is the `--encoding` override.
+/// How much of a BOM-less file [`sniff`] reads before deciding UTF-8 provisionally.
+pub const PREFIX: u64 = 4 << 20;
+
+/// Decides the encoding. BOM-less files without `--encoding` are read once to see whether they
+/// are valid UTF-8 throughout (the contract's rule); a BOM or `--encoding` decides from the
+/// first chunk alone. The SHA-256 is computed by the [`RecordReader`](super::RecordReader)
+/// as it reads, so the bytes are hashed in the same pass that splits them.
+///
+/// A BOM-less file is read up to [`PREFIX`] bytes: invalid UTF-8 there decides CP932 (reading
+/// on only while few lines are broken, for the note); valid UTF-8 decides UTF-8 provisionally
+/// ([`FileInfo::provisional`]). [`sniff_full`] reads the whole file instead.
 pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<FileInfo, Error> {
+    sniff_opts(path, display, forced, false)
+}
+
+/// [`sniff`] reading the whole file: the decision is final (used when a provisional UTF-8 file
+/// turned out to hold a non-UTF-8 line).
+pub fn sniff_full(path: &Path, display: &str) -> Result<FileInfo, Error> {
+    sniff_opts(path, display, None, true)
+}
+
+fn sniff_opts(
+    path: &Path,
+    display: &str,
+    forced: Option<Encoding>,
+    full: bool,
+) -> Result<FileInfo, Error> {
     let read_err = |source| Error::Read {
         path: display.to_string(),
         source,
     };
     let mut file = File::open(path).map_err(read_err)?;
-    let mut hasher = Sha256::new();
+    let size = file.metadata().map_err(read_err)?.len();
     let mut buf = vec![0u8; CHUNK];
     // Carry the up-to-3 bytes of a UTF-8 sequence cut by a chunk boundary.
     let mut carry: Vec<u8> = Vec::with_capacity(4);
@@ -70,13 +96,14 @@ pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<Fil
     let mut bad_lines: u64 = 0;
     let mut line_bad = false;
     let mut utf8_chars: u64 = 0;
+    let mut eof = false;
     loop {
         let n = file.read(&mut buf).map_err(read_err)?;
         if n == 0 {
+            eof = true;
             break;
         }
         let chunk = &buf[..n];
-        hasher.update(chunk);
         if head.len() < 4 {
             head.extend_from_slice(&chunk[..chunk.len().min(4 - head.len())]);
         }
@@ -96,7 +123,12 @@ pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<Fil
             });
         }
         total += n as u64;
-        if forced.is_none() {
+        if head.starts_with(&[0xEF, 0xBB, 0xBF]) || forced.is_some() {
+            // Decided without reading further (CRLF is known once the first line is in).
+            if crlf.is_some() {
+                break;
+            }
+        } else {
             let mut data = std::mem::take(&mut carry);
             data.extend_from_slice(chunk);
             scan_utf8(
@@ -107,9 +139,12 @@ pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<Fil
                 &mut utf8_chars,
                 &mut carry,
             );
+            if !full && crlf.is_some() && (utf8_ok && total >= PREFIX || bad_lines > 3) {
+                break;
+            }
         }
     }
-    if !carry.is_empty() {
+    if eof && !carry.is_empty() {
         // A file ending in the middle of a UTF-8 sequence.
         utf8_ok = false;
         if !line_bad {
@@ -117,6 +152,7 @@ pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<Fil
         }
     }
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let provisional = !eof && forced.is_none() && !bom && utf8_ok;
     let (encoding, note) = match forced {
         Some(e) => (e, None),
         None if bom || utf8_ok => (Encoding::Utf8, None),
@@ -138,8 +174,8 @@ pub fn sniff(path: &Path, display: &str, forced: Option<Encoding>) -> Result<Fil
         encoding_forced: forced.is_some(),
         bom,
         crlf: crlf.unwrap_or(false),
-        bytes: total,
-        sha256: hex(&hasher.finalize()),
+        bytes: size.max(total),
+        provisional,
         note,
     })
 }
@@ -154,13 +190,30 @@ fn scan_utf8(
     utf8_chars: &mut u64,
     carry: &mut Vec<u8>,
 ) {
-    // Multi-byte characters in the valid parts (their lead bytes).
-    let count = |b: &[u8]| b.iter().filter(|x| **x >= 0xC2).count() as u64;
+    // Multi-byte characters in the valid parts (their lead bytes). Only "at least 20" matters,
+    // so counting stops there and the common case costs nothing.
+    let count = |b: &[u8], now: u64| {
+        if now >= 20 {
+            0
+        } else {
+            b.iter().take(4096).filter(|x| **x >= 0xC2).count() as u64
+        }
+    };
+    // Fast path: everything up to a character cut by the chunk's end is valid.
+    let split = incomplete_tail(data);
+    if let Ok(s) = simdutf8::basic::from_utf8(&data[..split]) {
+        *utf8_chars += count(s.as_bytes(), *utf8_chars);
+        if s.contains('\n') {
+            *line_bad = false;
+        }
+        carry.extend_from_slice(&data[split..]);
+        return;
+    }
     let mut rest = data;
     loop {
         match std::str::from_utf8(rest) {
             Ok(s) => {
-                *utf8_chars += count(s.as_bytes());
+                *utf8_chars += count(s.as_bytes(), *utf8_chars);
                 if s.contains('\n') {
                     *line_bad = false;
                 }
@@ -168,7 +221,7 @@ fn scan_utf8(
             }
             Err(e) => {
                 let (good, after) = rest.split_at(e.valid_up_to());
-                *utf8_chars += count(good);
+                *utf8_chars += count(good, *utf8_chars);
                 if good.contains(&b'\n') {
                     *line_bad = false;
                 }
@@ -191,7 +244,26 @@ fn scan_utf8(
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Where a multi-byte character cut off by the end of `data` starts (`data.len()` if none).
+fn incomplete_tail(data: &[u8]) -> usize {
+    let n = data.len();
+    for back in 1..=3.min(n) {
+        let b = data[n - back];
+        if b & 0xC0 != 0x80 {
+            // A lead byte (or ASCII): how long its sequence should be.
+            let want = match b {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => 1,
+            };
+            return if want > back { n - back } else { n };
+        }
+    }
+    n
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -294,11 +366,6 @@ mod tests {
         let i = sniff_bytes(&sjis);
         assert_eq!((i.encoding, i.bom, i.crlf), (Encoding::Cp932, false, true));
         assert_eq!(i.note, None);
-        assert_eq!(
-            i.sha256,
-            hex(&Sha256::digest(&sjis)),
-            "SHA-256 of the whole file"
-        );
     }
 
     #[test]

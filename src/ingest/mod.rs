@@ -1,17 +1,19 @@
 //! Ingest: bytes of an input file → records with their physical line numbers.
 //!
-//! 1. [`sniff`] reads the whole file once, in fixed-size chunks: its SHA-256, whether it is
-//!    valid UTF-8 throughout (the contract's encoding rule), its BOM and its line ending.
-//! 2. [`RecordReader`] splits records on raw bytes with the csv crate (quoted fields with commas
-//!    and line breaks work; CP932 trail bytes are 0x40–0xFC and never look like `,` `"` CR LF)
-//!    and hands out batches of [`RawRecord`]s with the line span each one covers.
+//! 1. [`sniff`] decides the encoding: a BOM or `--encoding` from the first chunk; otherwise one
+//!    pass checks the file is valid UTF-8 throughout (the contract's rule). Also the line ending.
+//! 2. [`RecordReader`] reads 1 MiB at a time, hashes it (SHA-256 for the summary) and finds the
+//!    record boundaries (quoted fields with commas and line breaks work; CP932 trail bytes are
+//!    0x40–0xFC and never look like `,` `"` CR LF). It hands out [`Block`]s: the bytes plus the
+//!    [`Span`] and physical lines of each record. Worker threads split a span into fields
+//!    ([`Block::fields`]).
 //! 3. [`decode_field`] decodes one field in the file's encoding without replacement, so an
 //!    undecodable byte costs its line (V14), never the file.
 //!
-//! Memory stays flat: one batch of records at a time, whatever the file size.
+//! Memory stays flat: a few blocks at a time, whatever the file size.
 
 pub mod encoding;
 pub mod reader;
 
-pub use encoding::{Encoding, FileInfo, decode_field, sniff};
-pub use reader::{RawRecord, RecordReader};
+pub use encoding::{Encoding, FileInfo, decode_field, sniff, sniff_full};
+pub use reader::{Block, FieldScratch, Fields, ReadStats, RecordReader, Span};

@@ -1,108 +1,282 @@
 //! Record splitting on raw bytes, with physical line numbers.
 
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
+use std::ops::Range;
 
 use csv::ByteRecord;
+use memchr::memchr2;
+use sha2::{Digest, Sha256};
 
-use super::encoding::{FileInfo, decode_field};
+use super::encoding::{FileInfo, decode_field, hex};
 use crate::error::Error;
-
-/// One record as it was in the file: its fields' bytes and the physical lines it spans
-/// (more than one when a quoted field holds a line break).
-#[derive(Debug, Clone, Default)]
-pub struct RawRecord {
-    /// 1-based physical line of the record's first line (the header is line 1).
-    pub line: u64,
-    /// Physical line of the record's last line.
-    pub end_line: u64,
-    pub record: ByteRecord,
-}
 
 /// A record may span at most this many physical lines (a quoted field with line breaks). An
 /// unclosed quote would otherwise swallow the rest of the file; past the cap the record is cut
 /// back to its first line (reported as V16) and reading resumes on the next line.
 pub const MAX_RECORD_LINES: u64 = 20;
 
-/// Streams a file's records in batches. The header row is read by [`RecordReader::open`].
+/// Bytes read from the file at a time; a block holds the whole records of one read or more.
+const READ_SIZE: usize = 1 << 20;
+
+/// Where one record lies in its [`Block`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Byte range of the record in [`Block::data`], without its final line ending.
+    pub start: usize,
+    pub end: usize,
+    pub line: u64,
+    pub end_line: u64,
+}
+
+/// Whole records read from a file: the bytes and where each record lies. Blank lines are
+/// counted, not listed. Blocks are recycled (see [`RecordReader::next_block`]).
+#[derive(Debug, Default)]
+pub struct Block {
+    pub data: Vec<u8>,
+    pub spans: Vec<Span>,
+    pub blank_lines: u64,
+}
+
+impl Block {
+    pub fn bytes(&self, span: &Span) -> &[u8] {
+        &self.data[span.start..span.end]
+    }
+
+    /// The fields of the record at `span`. Without quotes they are ranges of the block's own
+    /// bytes (nothing is copied); a record with quotes is unescaped into `scratch` first.
+    pub fn fields<'a>(&'a self, span: &Span, scratch: &'a mut FieldScratch) -> Fields<'a> {
+        let bytes = self.bytes(span);
+        scratch.ranges.clear();
+        if bytes.contains(&b'"') {
+            split_fields(bytes, &mut scratch.unquoted);
+            let rec = &scratch.unquoted;
+            scratch
+                .ranges
+                .extend((0..rec.len()).filter_map(|i| rec.range(i)));
+            return Fields {
+                line: span.line,
+                end_line: span.end_line,
+                bytes: rec.as_slice(),
+                ranges: &scratch.ranges,
+            };
+        }
+        comma_ranges(bytes, &mut scratch.ranges);
+        Fields {
+            line: span.line,
+            end_line: span.end_line,
+            bytes,
+            ranges: &scratch.ranges,
+        }
+    }
+}
+
+/// The ranges between commas. Commas are ~10 bytes apart, too close for a memchr call per
+/// field to pay: eight bytes are tested at a time instead (SWAR: a byte equal to `,` becomes
+/// zero after the XOR, and the mask marks exactly the zero bytes).
+fn comma_ranges(bytes: &[u8], out: &mut Vec<Range<usize>>) {
+    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut start = 0;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    for (n, chunk) in chunks.enumerate() {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default()) ^ COMMAS;
+        // High bit set in exactly the bytes of x that are zero.
+        let mut zeros = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        while zeros != 0 {
+            let pos = n * 8 + zeros.trailing_zeros() as usize / 8;
+            out.push(start..pos);
+            start = pos + 1;
+            zeros &= zeros - 1;
+        }
+    }
+    let base = bytes.len() - tail.len();
+    for (i, b) in tail.iter().enumerate() {
+        if *b == b',' {
+            out.push(start..base + i);
+            start = base + i + 1;
+        }
+    }
+    out.push(start..bytes.len());
+}
+
+/// Per-thread buffers for [`Block::fields`].
+#[derive(Debug, Default)]
+pub struct FieldScratch {
+    ranges: Vec<Range<usize>>,
+    unquoted: ByteRecord,
+}
+
+/// One record's fields as read (before decoding), with the physical lines it spans (more than
+/// one when a quoted field holds a line break).
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    /// 1-based physical line of the record's first line (the header is line 1).
+    pub line: u64,
+    /// Physical line of the record's last line.
+    pub end_line: u64,
+    /// The bytes the ranges point into. Anything between fields is ASCII (commas).
+    bytes: &'a [u8],
+    ranges: &'a [Range<usize>],
+}
+
+impl<'a> Fields<'a> {
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// All the fields' bytes, with whatever lies between them (for one UTF-8 check).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Byte range of field `i` in [`Fields::bytes`].
+    pub fn range(&self, i: usize) -> Option<Range<usize>> {
+        self.ranges.get(i).cloned()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let bytes = self.bytes;
+        self.ranges.get(i).and_then(|r| bytes.get(r.clone()))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// An owned copy (for the correction files).
+    pub fn to_record(&self) -> ByteRecord {
+        let mut r = ByteRecord::with_capacity(self.bytes.len(), self.len());
+        for f in self.iter() {
+            r.push_field(f);
+        }
+        r
+    }
+}
+
+/// What the reader counted once the file is read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadStats {
+    pub bytes: u64,
+    pub sha256: String,
+    /// Empty lines and lines whose every field is empty, skipped and counted.
+    pub blank_lines: u64,
+    /// Data records handed out.
+    pub records: u64,
+}
+
+/// Streams a file's records in blocks. The header row is read by [`RecordReader::open`].
 ///
 /// Records are split here rather than by the csv crate because the contract's 行番号 is the
-/// physical line, and blank lines, CRLF and quoted line breaks must all count exactly: lines are
-/// read with `read_until(b'\n')`, joined while a quoted field is open, then split into fields
-/// (RFC 4180 quoting: a quote opens a field only at its start, `""` inside is a quote).
+/// physical line, and blank lines, CRLF and quoted line breaks must all count exactly. The
+/// reader only finds record boundaries (one `memchr2` pass for `"` and LF over each 1 MiB
+/// read, hashing the same bytes for the summary's SHA-256); splitting into fields happens in
+/// the worker threads ([`Block::fill`]). Quoting is RFC 4180: a quote opens a field only at
+/// its start, `""` inside is a quote. CP932 trail bytes are 0x40–0xFC and never look like
+/// `,` `"` CR LF, so the split is the same in both encodings.
 pub struct RecordReader {
-    input: BufReader<File>,
+    file: File,
     display: String,
     /// Header names, decoded and trimmed.
     pub header: Vec<String>,
     pub header_line: u64,
-    /// Physical lines consumed so far.
-    line: u64,
-    /// Lines read ahead when a record was cut back at the cap.
-    pending: VecDeque<Vec<u8>>,
+    /// Read but not yet handed out: `buf[pos..]` is the start of the next record.
     buf: Vec<u8>,
-    field: Vec<u8>,
-    /// Empty lines and lines whose every field is empty, skipped and counted.
-    pub blank_lines: u64,
-    /// Data records handed out so far.
-    pub records: u64,
-    pool: Vec<RawRecord>,
+    pos: usize,
+    eof: bool,
+    /// Physical line of the record starting at `pos`.
+    line: u64,
+    hasher: Sha256,
+    stats: ReadStats,
+    scratch: ByteRecord,
 }
 
-/// A record whose every field is empty or white space carries nothing: a blank line.
-fn is_blank(r: &ByteRecord) -> bool {
-    r.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+/// The end of one record found by [`scan_record`].
+struct Scanned {
+    /// End of the record's content (line ending excluded).
+    end: usize,
+    /// Start of the next record.
+    next: usize,
+    /// Physical lines the record covers.
+    lines: u64,
 }
 
-/// Quote state carried across the physical lines of one record.
-#[derive(Clone, Copy)]
-struct QuoteScan {
-    in_quotes: bool,
-    at_field_start: bool,
-    just_closed: bool,
-}
-
-impl QuoteScan {
-    fn new() -> QuoteScan {
-        QuoteScan {
-            in_quotes: false,
-            at_field_start: true,
-            just_closed: false,
-        }
+fn without_cr(buf: &[u8], start: usize, end: usize) -> usize {
+    if end > start && buf[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
     }
+}
 
-    fn feed(&mut self, bytes: &[u8]) {
-        // Fast path: a line without quotes, outside a quoted field, leaves nothing open (the
-        // record ends with it, so the other states no longer matter).
-        if !self.in_quotes && !bytes.contains(&b'"') {
-            return;
-        }
-        for &b in bytes {
-            if self.in_quotes {
-                if b == b'"' {
-                    self.in_quotes = false;
-                    self.just_closed = true;
-                }
-            } else {
-                if b == b'"' && (self.at_field_start || self.just_closed) {
-                    self.in_quotes = true;
-                }
-                self.at_field_start = b == b',';
-                self.just_closed = false;
+/// Finds the end of the record starting at `start`; None when `buf` ends first and more may
+/// come (`eof` false), or when nothing is left.
+fn scan_record(buf: &[u8], start: usize, eof: bool) -> Option<Scanned> {
+    let mut pos = start;
+    let mut in_quotes = false;
+    let mut last_close = usize::MAX;
+    let mut lines = 1;
+    let mut first_lf = None;
+    // Cut back to the first line: its own record; reading resumes on the next line.
+    let cut_back = |first_lf: usize| Scanned {
+        end: without_cr(buf, start, first_lf),
+        next: first_lf + 1,
+        lines: 1,
+    };
+    loop {
+        let Some(off) = memchr2(b'"', b'\n', &buf[pos..]) else {
+            if !eof || start >= buf.len() {
+                return None;
             }
+            if in_quotes && let Some(lf) = first_lf {
+                return Some(cut_back(lf));
+            }
+            return Some(Scanned {
+                end: without_cr(buf, start, buf.len()),
+                next: buf.len(),
+                lines,
+            });
+        };
+        let p = pos + off;
+        pos = p + 1;
+        if buf[p] == b'\n' {
+            if !in_quotes {
+                return Some(Scanned {
+                    end: without_cr(buf, start, p),
+                    next: p + 1,
+                    lines,
+                });
+            }
+            let first = *first_lf.get_or_insert(p);
+            if lines >= MAX_RECORD_LINES {
+                return Some(cut_back(first));
+            }
+            lines += 1;
+        } else if in_quotes {
+            in_quotes = false;
+            last_close = p;
+        } else if p == start || buf[p - 1] == b',' || last_close.wrapping_add(1) == p {
+            in_quotes = true;
         }
     }
 }
 
-fn strip_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// Splits one logical record (without its final line ending) into fields.
-fn split_fields(bytes: &[u8], field: &mut Vec<u8>, out: &mut ByteRecord) {
+/// Splits one record (without its final line ending) into fields.
+fn split_fields(bytes: &[u8], out: &mut ByteRecord) {
     out.clear();
+    if !bytes.contains(&b'"') {
+        // The common case: no quoting, fields are the pieces between commas.
+        for f in bytes.split(|b| *b == b',') {
+            out.push_field(f);
+        }
+        return;
+    }
+    let mut field = Vec::new();
     let mut i = 0;
     loop {
         field.clear();
@@ -136,7 +310,7 @@ fn split_fields(bytes: &[u8], field: &mut Vec<u8>, out: &mut ByteRecord) {
             .position(|b| *b == b',')
             .map_or(bytes.len(), |j| i + j);
         field.extend_from_slice(&bytes[i..end]);
-        out.push_field(field);
+        out.push_field(&field);
         if end >= bytes.len() {
             return;
         }
@@ -144,39 +318,59 @@ fn split_fields(bytes: &[u8], field: &mut Vec<u8>, out: &mut ByteRecord) {
     }
 }
 
+/// A record whose every field is empty or white space carries nothing: a blank line.
+fn is_blank(bytes: &[u8], scratch: &mut ByteRecord) -> bool {
+    match bytes.first() {
+        None => true,
+        Some(b) if !matches!(b, b',' | b'"') && !b.is_ascii_whitespace() => false,
+        Some(_) => {
+            split_fields(bytes, scratch);
+            scratch
+                .iter()
+                .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+        }
+    }
+}
+
 impl RecordReader {
-    /// Opens the file, skips a UTF-8 BOM and reads the header row.
+    /// Opens the file, skips a UTF-8 BOM and reads the header row (the first non-blank one).
     pub fn open(info: &FileInfo) -> Result<RecordReader, Error> {
-        let read_err = |source| Error::Read {
+        let file = File::open(&info.path).map_err(|source| Error::Read {
             path: info.display.clone(),
             source,
-        };
-        let mut file = File::open(&info.path).map_err(read_err)?;
-        if info.bom {
-            let mut bom = [0u8; 3];
-            file.read_exact(&mut bom).map_err(read_err)?;
-        }
+        })?;
         let mut r = RecordReader {
-            input: BufReader::with_capacity(1 << 20, file),
+            file,
             display: info.display.clone(),
             header: Vec::new(),
             header_line: 0,
-            line: 0,
-            pending: VecDeque::new(),
-            buf: Vec::new(),
-            field: Vec::new(),
-            blank_lines: 0,
-            records: 0,
-            pool: Vec::new(),
+            buf: Vec::with_capacity(READ_SIZE + READ_SIZE / 4),
+            pos: 0,
+            eof: false,
+            line: 1,
+            hasher: Sha256::new(),
+            stats: ReadStats::default(),
+            scratch: ByteRecord::new(),
         };
-        let mut raw = RawRecord::default();
-        if !r.read_one(&mut raw)? {
-            return Err(Error::EmptyFile {
-                path: info.display.clone(),
-            });
+        r.fill_buf()?;
+        if info.bom && r.buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            r.pos = 3;
         }
-        let mut header = Vec::with_capacity(raw.record.len());
-        for (i, field) in raw.record.iter().enumerate() {
+        let head = loop {
+            match r.next_span()? {
+                None => {
+                    return Err(Error::EmptyFile {
+                        path: info.display.clone(),
+                    });
+                }
+                Some((span, true)) => r.stats.blank_lines += span.end_line - span.line + 1,
+                Some((span, false)) => break span,
+            }
+        };
+        let mut raw = ByteRecord::new();
+        split_fields(&r.buf[head.start..head.end], &mut raw);
+        let mut header = Vec::with_capacity(raw.len());
+        for (i, field) in raw.iter().enumerate() {
             let name = decode_field(field, info.encoding).map_err(|e| Error::HeaderDecode {
                 path: info.display.clone(),
                 column: i + 1,
@@ -187,86 +381,99 @@ impl RecordReader {
             header.push(name.to_string());
         }
         r.header = header;
-        r.header_line = raw.line;
+        r.header_line = head.line;
         Ok(r)
     }
 
-    /// Appends the next physical line to `buf`; false at the end of the file.
-    fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<bool, Error> {
-        if let Some(l) = self.pending.pop_front() {
-            buf.extend_from_slice(&l);
-            return Ok(true);
-        }
-        let n = self
-            .input
-            .read_until(b'\n', buf)
+    /// Appends up to [`READ_SIZE`] bytes to `buf`, hashing them; sets `eof` at the end.
+    fn fill_buf(&mut self) -> Result<(), Error> {
+        let before = self.buf.len();
+        let n = (&mut self.file)
+            .take(READ_SIZE as u64)
+            .read_to_end(&mut self.buf)
             .map_err(|source| Error::Read {
                 path: self.display.clone(),
                 source,
             })?;
-        Ok(n > 0)
-    }
-
-    /// Reads the next non-blank record into `out`; false at the end of the file.
-    fn read_one(&mut self, out: &mut RawRecord) -> Result<bool, Error> {
-        let mut buf = std::mem::take(&mut self.buf);
-        let result = self.read_one_into(out, &mut buf);
-        self.buf = buf;
-        result
-    }
-
-    fn read_one_into(&mut self, out: &mut RawRecord, buf: &mut Vec<u8>) -> Result<bool, Error> {
-        loop {
-            buf.clear();
-            if !self.next_line(buf)? {
-                return Ok(false);
-            }
-            self.line += 1;
-            let start = self.line;
-            let mut scan = QuoteScan::new();
-            scan.feed(strip_eol(buf));
-            let mut ends = vec![buf.len()];
-            while scan.in_quotes && (ends.len() as u64) < MAX_RECORD_LINES {
-                let before = buf.len();
-                if !self.next_line(buf)? {
-                    break;
-                }
-                ends.push(buf.len());
-                scan.feed(strip_eol(&buf[before..]));
-            }
-            if scan.in_quotes && ends.len() > 1 {
-                // Cut back to the first line; the others are read again as records.
-                for w in ends.windows(2).rev() {
-                    self.pending.push_front(buf[w[0]..w[1]].to_vec());
-                }
-                buf.truncate(ends[0]);
-                ends.truncate(1);
-            }
-            self.line += ends.len() as u64 - 1;
-            split_fields(strip_eol(buf), &mut self.field, &mut out.record);
-            out.line = start;
-            out.end_line = self.line;
-            if is_blank(&out.record) {
-                self.blank_lines += out.end_line - out.line + 1;
-                continue;
-            }
-            return Ok(true);
-        }
-    }
-
-    /// Fills `batch` with up to `max` records (reusing its allocations); empty at the end.
-    pub fn next_batch(&mut self, batch: &mut Vec<RawRecord>, max: usize) -> Result<(), Error> {
-        self.pool.append(batch);
-        while batch.len() < max {
-            let mut rec = self.pool.pop().unwrap_or_default();
-            if !self.read_one(&mut rec)? {
-                self.pool.push(rec);
-                break;
-            }
-            self.records += 1;
-            batch.push(rec);
+        self.hasher.update(&self.buf[before..]);
+        self.stats.bytes += n as u64;
+        if n == 0 {
+            self.eof = true;
         }
         Ok(())
+    }
+
+    /// The next record (true when blank), reading more of the file as needed.
+    fn next_span(&mut self) -> Result<Option<(Span, bool)>, Error> {
+        loop {
+            if let Some(s) = scan_record(&self.buf, self.pos, self.eof) {
+                let span = Span {
+                    start: self.pos,
+                    end: s.end,
+                    line: self.line,
+                    end_line: self.line + s.lines - 1,
+                };
+                self.pos = s.next;
+                self.line += s.lines;
+                let blank = is_blank(&self.buf[span.start..span.end], &mut self.scratch);
+                return Ok(Some((span, blank)));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            self.fill_buf()?;
+        }
+    }
+
+    /// Fills `block` (recycled: its allocations are reused) with the whole records of the next
+    /// read. False at the end of the file.
+    pub fn next_block(&mut self, block: &mut Block) -> Result<bool, Error> {
+        block.spans.clear();
+        block.blank_lines = 0;
+        loop {
+            while let Some(s) = scan_record(&self.buf, self.pos, self.eof) {
+                let span = Span {
+                    start: self.pos,
+                    end: s.end,
+                    line: self.line,
+                    end_line: self.line + s.lines - 1,
+                };
+                self.pos = s.next;
+                self.line += s.lines;
+                if is_blank(&self.buf[span.start..span.end], &mut self.scratch) {
+                    block.blank_lines += s.lines;
+                } else {
+                    block.spans.push(span);
+                }
+            }
+            if !block.spans.is_empty() || block.blank_lines > 0 || self.eof {
+                break;
+            }
+            // Not one whole record yet (a record longer than what is read): read on.
+            self.fill_buf()?;
+        }
+        self.stats.records += block.spans.len() as u64;
+        self.stats.blank_lines += block.blank_lines;
+        // The block takes the buffer; the unfinished record moves to a fresh one.
+        block.data.clear();
+        block.data.extend_from_slice(&self.buf[self.pos..]);
+        std::mem::swap(&mut block.data, &mut self.buf);
+        self.pos = 0;
+        if !self.eof && self.buf.len() < READ_SIZE {
+            self.fill_buf()?;
+        }
+        Ok(!block.spans.is_empty() || block.blank_lines > 0)
+    }
+
+    /// Counts and the SHA-256 of every byte read, once the file is read to its end.
+    pub fn finish(mut self) -> Result<ReadStats, Error> {
+        // A caller that stopped early still gets the hash of the whole file.
+        while !self.eof {
+            self.buf.clear();
+            self.fill_buf()?;
+        }
+        self.stats.sha256 = hex(&self.hasher.finalize());
+        Ok(self.stats)
     }
 }
 
@@ -275,38 +482,45 @@ mod tests {
     use super::*;
     use crate::ingest::sniff;
 
-    fn read_all(bytes: &[u8]) -> (RecordReader, Vec<(u64, u64, Vec<String>)>) {
+    /// (first line, last line, fields) of each record.
+    type Records = Vec<(u64, u64, Vec<String>)>;
+
+    fn read_all(bytes: &[u8]) -> (Vec<String>, ReadStats, Records) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.csv");
         std::fs::write(&p, bytes).unwrap();
         let info = sniff(&p, "f.csv", None).unwrap();
         let mut r = RecordReader::open(&info).unwrap();
+        let header = r.header.clone();
         let mut out = Vec::new();
-        let mut batch = Vec::new();
-        loop {
-            r.next_batch(&mut batch, 2).unwrap();
-            if batch.is_empty() {
-                break;
-            }
-            for rec in &batch {
-                let fields = rec
-                    .record
+        let mut block = Block::default();
+        let mut scratch = FieldScratch::default();
+        while r.next_block(&mut block).unwrap() {
+            for span in &block.spans {
+                let f = block.fields(span, &mut scratch);
+                let fields = f
                     .iter()
                     .map(|f| String::from_utf8_lossy(f).into_owned())
                     .collect();
-                out.push((rec.line, rec.end_line, fields));
+                out.push((f.line, f.end_line, fields));
             }
         }
-        (r, out)
+        let stats = r.finish().unwrap();
+        assert_eq!(
+            stats.sha256,
+            hex(&Sha256::digest(bytes)),
+            "SHA-256 of the whole file"
+        );
+        assert_eq!(stats.bytes, bytes.len() as u64);
+        (header, stats, out)
     }
 
     #[test]
     fn physical_lines_with_crlf_quotes_and_blank_lines() {
         let text = "a,b\r\n1,2\r\n\r\n\"x,\r\ny\",3\r\n,\r\n4,\"q\"\"\"\r\n\r\n";
         // (a stray quote inside an unquoted field is data, as in the csv crate)
-        let (r, recs) = read_all(text.as_bytes());
-        assert_eq!(r.header, ["a", "b"]);
-        assert_eq!(r.header_line, 1);
+        let (header, r, recs) = read_all(text.as_bytes());
+        assert_eq!(header, ["a", "b"]);
         assert_eq!(
             recs,
             vec![
@@ -322,8 +536,8 @@ mod tests {
 
     #[test]
     fn lf_without_final_newline_and_bom() {
-        let (r, recs) = read_all("\u{feff}a,b\n1,2\n3".as_bytes());
-        assert_eq!(r.header, ["a", "b"]);
+        let (header, r, recs) = read_all("\u{feff}a,b\n1,2\n3".as_bytes());
+        assert_eq!(header, ["a", "b"]);
         assert_eq!(recs[1], (3, 3, vec!["3".into()]));
         assert_eq!(r.blank_lines, 0);
     }
@@ -331,11 +545,11 @@ mod tests {
     #[test]
     fn an_unclosed_quote_swallows_lines_but_they_are_accounted_for() {
         // Closed within the cap: one record spanning lines 2-4.
-        let (_, recs) = read_all(b"a,b\n1,\"2\n3,4\n5\",6\n");
+        let (_, _, recs) = read_all(b"a,b\n1,\"2\n3,4\n5\",6\n");
         assert_eq!(recs.len(), 1);
         assert_eq!((recs[0].0, recs[0].1), (2, 4));
         // Never closed before the end of the file: cut back, every line read on its own.
-        let (_, recs) = read_all(b"a,b\n1,\"2\n3,4\n5,6\n");
+        let (_, _, recs) = read_all(b"a,b\n1,\"2\n3,4\n5,6\n");
         let spans: Vec<_> = recs.iter().map(|r| (r.0, r.1)).collect();
         assert_eq!(spans, [(2, 2), (3, 3), (4, 4)]);
         // Past the cap: the record is cut back to its line and every later line is read.
@@ -343,11 +557,58 @@ mod tests {
         for i in 0..30 {
             text.extend_from_slice(format!("{i},x\n").as_bytes());
         }
-        let (_, recs) = read_all(&text);
+        let (_, _, recs) = read_all(&text);
         assert_eq!(recs.len(), 31);
         assert_eq!(recs[0], (2, 2, vec!["1".into(), "open".into()]));
         assert_eq!(recs[1], (3, 3, vec!["0".into(), "x".into()]));
         assert_eq!(recs[30].0, 32);
+    }
+
+    #[test]
+    fn records_across_read_boundaries_keep_their_lines() {
+        // Quoted line breaks and CRLFs straddling the 1 MiB reads, many times over.
+        let mut text = String::from("a,b\r\n");
+        let mut want = Vec::new();
+        let mut line = 2;
+        let mut i = 0;
+        while text.len() < 3 * READ_SIZE + 1000 {
+            if i % 7 == 0 {
+                text.push_str(&format!("\"{i}\r\nx\",\"y\"\"\"\r\n"));
+                want.push((line, line + 1, vec![format!("{i}\r\nx"), "y\"".to_string()]));
+                line += 2;
+            } else {
+                text.push_str(&format!("{i},{}\r\n", "z".repeat(i % 50)));
+                want.push((line, line, vec![i.to_string(), "z".repeat(i % 50)]));
+                line += 1;
+            }
+            i += 1;
+        }
+        let (_, stats, recs) = read_all(text.as_bytes());
+        assert_eq!(stats.records, want.len() as u64);
+        assert!(
+            recs == want,
+            "first difference at {:?}",
+            recs.iter().zip(&want).position(|(a, b)| a != b)
+        );
+    }
+
+    #[test]
+    fn comma_ranges_match_a_plain_split() {
+        let samples: [&[u8]; 6] = [
+            b"",
+            b",",
+            b"a,b",
+            b",,,,,,,,,,,,,,,,,",
+            "12130019,1234567,C001,01,,山田　太郎,ヤマダ　タロウ,19450101,1,".as_bytes(),
+            b"abcdefgh,abcdefg,abcdefghi,\xac\x2c\xff",
+        ];
+        for bytes in samples {
+            let mut ranges = Vec::new();
+            comma_ranges(bytes, &mut ranges);
+            let got: Vec<&[u8]> = ranges.iter().map(|r| &bytes[r.clone()]).collect();
+            let want: Vec<&[u8]> = bytes.split(|b| *b == b',').collect();
+            assert_eq!(got, want, "{bytes:?}");
+        }
     }
 
     #[test]

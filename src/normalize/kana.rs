@@ -47,6 +47,12 @@ pub enum KanaCheck {
 
 /// Checks a カナ value; see [`KanaCheck`]. Never panics.
 pub fn check_katakana(s: &str) -> KanaCheck {
+    // Fast path (the clean row): katakana and spaces only, nothing to fix or report.
+    if s.chars()
+        .all(|c| c == ' ' || c == '\u{3000}' || is_katakana_char(c))
+    {
+        return KanaCheck::Ok;
+    }
     let mut out = String::with_capacity(s.len() + s.len() / 2);
     let (mut halfwidth, mut hiragana, mut changed) = (false, false, false);
     let mut bad: Option<char> = None;

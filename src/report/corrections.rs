@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use super::csvout::{CsvOut, OutputEncoding, encode};
 use crate::error::Error;
 use crate::findings::Action;
-use crate::ingest::{FileInfo, RawRecord};
+use crate::ingest::FileInfo;
+use crate::rules::RowCheck;
 use crate::schema::{ColumnMap, RosterKey};
 
 pub const LEAD: [&str; 3] = ["処理区分", "入力ファイル", "行番号"];
@@ -94,23 +95,22 @@ impl RosterCorrections {
         })
     }
 
-    /// `fixed`: corrected value per roster field where it changed.
+    /// One row as read (`record`), with the corrected value of each field `check` changed.
     pub fn write(
         &mut self,
         action: Action,
-        raw: &RawRecord,
-        fixed: &[Option<String>],
+        record: &csv::ByteRecord,
+        check: &RowCheck,
     ) -> Result<(), Error> {
         let enc = self.out.encoding();
         let mut replaced = 0;
-        let mut row: Vec<Vec<u8>> = Vec::with_capacity(raw.record.len() + 1);
+        let mut row: Vec<Vec<u8>> = Vec::with_capacity(record.len() + 1);
         row.push(encode(action.label(), enc, &mut replaced).into_owned());
-        for (col, bytes) in raw.record.iter().enumerate() {
+        for (col, bytes) in record.iter().enumerate() {
             let new = self
                 .field_of_column
                 .get(&col)
-                .and_then(|f| fixed.get(*f))
-                .and_then(Option::as_ref);
+                .and_then(|f| check.fixed(RosterKey::ALL[*f]));
             row.push(match new {
                 Some(v) => encode(v, enc, &mut replaced).into_owned(),
                 None => bytes.to_vec(),

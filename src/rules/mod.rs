@@ -50,11 +50,17 @@ pub struct Issue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowCheck {
     pub issues: Vec<Issue>,
-    /// Corrected value per field ([`RosterKey`] order), only where it changed.
-    pub fixed: Vec<Option<String>>,
+    /// Corrected value per field ([`RosterKey`] order), only where it changed; empty when
+    /// nothing changed (the clean row allocates nothing). Read it through [`RowCheck::fixed`].
+    fixed: Vec<Option<String>>,
 }
 
 impl RowCheck {
+    /// The corrected value of `k`, when a fix changed it.
+    pub fn fixed(&self, k: RosterKey) -> Option<&str> {
+        self.fixed.get(k.index()).and_then(|v| v.as_deref())
+    }
+
     /// The row must change (it goes to the correction files).
     pub fn needs_change(&self) -> bool {
         self.issues
@@ -75,8 +81,8 @@ impl RowCheck {
 
 /// Accumulates the issues and the running corrected value of each field.
 struct Checker<'a> {
-    values: Vec<Cow<'a, str>>,
-    original: Vec<&'a str>,
+    values: [Cow<'a, str>; RosterKey::ALL.len()],
+    original: &'a [&'a str],
     issues: Vec<Issue>,
     ctx: RuleContext,
 }
@@ -130,12 +136,22 @@ fn expected_form(rule: &str) -> &str {
 
 const SPACES: [char; 4] = [' ', '\u{3000}', '\t', '\u{a0}'];
 
+/// `s` without leading/trailing [`SPACES`]; most values have none, and then only the first
+/// and last characters are looked at.
+fn trim_spaces(s: &str) -> &str {
+    if s.starts_with(SPACES) || s.ends_with(SPACES) {
+        s.trim_matches(SPACES)
+    } else {
+        s
+    }
+}
+
 /// Checks one roster row. `values` are the decoded fields in [`RosterKey`] order (empty for
 /// an optional column the file does not have).
-pub fn check_roster_row(values: &[&str], layout: &Layout, ctx: RuleContext) -> RowCheck {
+pub fn check_roster_row<'a>(values: &'a [&'a str], layout: &Layout, ctx: RuleContext) -> RowCheck {
     let mut c = Checker {
-        values: values.iter().map(|v| Cow::Borrowed(*v)).collect(),
-        original: values.to_vec(),
+        values: std::array::from_fn(|i| Cow::Borrowed(values.get(i).copied().unwrap_or(""))),
+        original: values,
         issues: Vec::new(),
         ctx,
     };
@@ -143,7 +159,7 @@ pub fn check_roster_row(values: &[&str], layout: &Layout, ctx: RuleContext) -> R
     for key in RosterKey::ALL {
         let raw = values[key.index()];
         // Leading/trailing spaces: V02, trimmed.
-        let trimmed = raw.trim_matches(SPACES);
+        let trimmed = trim_spaces(raw);
         if trimmed.len() != raw.len() && !trimmed.is_empty() {
             c.issue(
                 Code::V02,
@@ -187,12 +203,26 @@ pub fn check_roster_row(values: &[&str], layout: &Layout, ctx: RuleContext) -> R
     }
     dates::order(&mut c, dates[0], dates[1], dates[2]);
     c.issues.sort_by_key(|i| (i.code, i.field));
-    let fixed = c
+    // A borrowed value is the original or a trimmed slice of it: the same length means the
+    // same value, without comparing bytes.
+    let same = |now: &Cow<str>, was: &str| match now {
+        Cow::Borrowed(v) => v.len() == was.len(),
+        Cow::Owned(v) => v == was,
+    };
+    let changed = c
         .values
         .iter()
         .zip(values)
-        .map(|(now, was)| (now.as_ref() != *was).then(|| now.to_string()))
-        .collect();
+        .any(|(now, was)| !same(now, was));
+    let fixed = if changed {
+        c.values
+            .iter()
+            .zip(values)
+            .map(|(now, was)| (!same(now, was)).then(|| now.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     RowCheck {
         issues: c.issues,
         fixed,

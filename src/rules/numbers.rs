@@ -19,13 +19,35 @@ fn first_non_digit(s: &str) -> Option<char> {
     s.chars().find(|c| !c.is_ascii_digit())
 }
 
-/// V02 for a fixed-length digit field. Returns the digits when the value is (or was fixed to)
-/// exactly `len` ASCII digits.
-fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<String> {
+/// Up to 16 ASCII digits held on the stack (a clean row's numbers allocate nothing).
+struct Digits {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Digits {
+    fn new(s: &str) -> Option<Digits> {
+        let mut buf = [0u8; 16];
+        buf.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        Some(Digits { buf, len: s.len() })
+    }
+}
+
+impl std::ops::Deref for Digits {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ever built from ASCII digits.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+/// V02 for a fixed-length digit field (at most 16). Returns the digits when the value is (or
+/// was fixed to) exactly `len` ASCII digits.
+fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Digits> {
     // Fast path: already `len` ASCII digits (the clean row).
     let v = c.value(k);
     if v.len() == len && v.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(v.to_string());
+        return Digits::new(v);
     }
     let (s, changed) = folded(c, k);
     if let Some(bad) = first_non_digit(&s) {
@@ -63,7 +85,7 @@ fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Strin
         );
         c.set(k, s.clone());
     }
-    Some(s)
+    Digits::new(&s)
 }
 
 fn shown_fixed(k: RosterKey, v: &str, unmask: bool) -> String {

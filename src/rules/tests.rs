@@ -49,7 +49,7 @@ fn base_row_is_clean() {
     let r = check_with(&[]);
     assert!(r.issues.is_empty(), "{:?}", r.issues);
     assert!(!r.needs_change());
-    assert!(r.fixed.iter().all(Option::is_none));
+    assert!(K::ALL.iter().all(|k| r.fixed(*k).is_none()));
 }
 
 /// (change, expected (code, field, action) list, expected fixed value of that field)
@@ -347,7 +347,7 @@ fn every_rule_table() {
     for (k, v, want, fixed) in cases {
         let r = check_with(&[(k, v)]);
         assert_eq!(codes(&r), want, "{k:?} = {v:?}: {:?}", r.issues);
-        assert_eq!(r.fixed[k.index()].as_deref(), fixed, "{k:?} = {v:?} fixed");
+        assert_eq!(r.fixed(k), fixed, "{k:?} = {v:?} fixed");
         if want.is_empty() {
             assert!(!r.needs_change());
         } else {

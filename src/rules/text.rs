@@ -4,7 +4,7 @@ use encoding_rs::{EncoderResult, SHIFT_JIS};
 
 use super::Checker;
 use crate::findings::{Action, Code};
-use crate::normalize::kana::{KanaCheck, check_katakana};
+use crate::normalize::kana::{KanaCheck, check_katakana, is_katakana_char};
 use crate::normalize::width::{has_halfwidth, to_fullwidth};
 use crate::schema::RosterKey;
 
@@ -17,6 +17,14 @@ fn is_space(c: char) -> bool {
 /// V10: family and given name separated by exactly one full-width space.
 fn separator(c: &mut Checker, k: RosterKey) {
     let v = c.value(k);
+    // Fast path: exactly one full-width space, inside (values are trimmed already).
+    let mut spaces = v.char_indices().filter(|(_, ch)| is_space(*ch));
+    if let (Some((i, FW_SPACE)), None) = (spaces.next(), spaces.next())
+        && i > 0
+        && i + FW_SPACE.len_utf8() < v.len()
+    {
+        return;
+    }
     let tokens: Vec<&str> = v.split(is_space).filter(|t| !t.is_empty()).collect();
     match tokens.len() {
         2 => {
@@ -101,13 +109,10 @@ fn cp932_bitmap() -> &'static [u64; 1024] {
     })
 }
 
+#[cfg(test)]
 fn in_bitmap(c: char) -> bool {
     let cp = c as u32;
-    cp < 0x10000 && cp32_bit(cp)
-}
-
-fn cp32_bit(cp: u32) -> bool {
-    cp932_bitmap()[(cp / 64) as usize] & (1 << (cp % 64)) != 0
+    cp < 0x10000 && cp932_bitmap()[(cp / 64) as usize] & (1 << (cp % 64)) != 0
 }
 
 /// The first character that CP932 cannot hold, or that is private use (外字).
@@ -115,10 +120,21 @@ pub fn first_unencodable(s: &str) -> Option<char> {
     if s.is_ascii() {
         return None;
     }
-    if let Some(c) = s.chars().find(|c| is_private_use(*c)) {
-        return Some(c);
+    let map = cp932_bitmap();
+    let mut all_in_map = true;
+    for c in s.chars() {
+        let cp = c as u32;
+        if cp < 0x80 {
+            continue;
+        }
+        if is_private_use(c) {
+            return Some(c);
+        }
+        if cp >= 0x10000 || map[(cp / 64) as usize] & (1 << (cp % 64)) == 0 {
+            all_in_map = false;
+        }
     }
-    if s.chars().all(|c| c.is_ascii() || in_bitmap(c)) {
+    if all_in_map {
         return None;
     }
     // Rare characters (U+2212, U+00A5 …): ask the encoder itself.
@@ -161,8 +177,37 @@ fn encodable(c: &mut Checker, k: RosterKey) {
     );
 }
 
+/// One pass over a full-width field for the common clean value: true when it has no
+/// half-width character (V02), nothing outside the CP932 table (V11), for a name exactly one
+/// full-width space inside (V10), for カナ only katakana (V09). False means "look closer": the
+/// separate checks then run and decide.
+fn clean_fullwidth(v: &str, name: bool, kana: bool) -> bool {
+    let map = cp932_bitmap();
+    let mut spaces = 0;
+    for ch in v.chars() {
+        let cp = ch as u32;
+        if ch == FW_SPACE {
+            spaces += 1;
+            continue;
+        }
+        if !(0x80..0x10000).contains(&cp)
+            || (0xFF61..=0xFF9F).contains(&cp)
+            || map[(cp / 64) as usize] & (1 << (cp % 64)) == 0
+            || (kana && !is_katakana_char(ch))
+            || is_space(ch)
+        {
+            return false;
+        }
+    }
+    // Values are trimmed, so a single space is between two non-empty parts.
+    !name || spaces == 1
+}
+
 pub(super) fn kanji_name(c: &mut Checker) {
     let k = RosterKey::Name;
+    if clean_fullwidth(c.value(k), true, false) {
+        return;
+    }
     separator(c, k);
     width(c, k);
     encodable(c, k);
@@ -170,6 +215,9 @@ pub(super) fn kanji_name(c: &mut Checker) {
 
 pub(super) fn kana_name(c: &mut Checker) {
     let k = RosterKey::NameKana;
+    if clean_fullwidth(c.value(k), true, true) {
+        return;
+    }
     separator(c, k);
     match check_katakana(c.value(k)) {
         KanaCheck::Ok => {}
@@ -205,6 +253,9 @@ pub(super) fn kana_name(c: &mut Checker) {
 
 pub(super) fn address(c: &mut Checker) {
     let k = RosterKey::Address;
+    if clean_fullwidth(c.value(k), false, false) {
+        return;
+    }
     width(c, k);
     encodable(c, k);
 }

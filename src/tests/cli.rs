@@ -173,6 +173,29 @@ fn mostly_utf8_file_without_bom_is_cp932_with_a_hint() {
     assert_eq!((f[1][0].as_str(), f[1][3].as_str()), ("V14", "7"));
 }
 
+/// Past the sniffed prefix, UTF-8 is only provisional: a later line that is not UTF-8 makes the
+/// whole file CP932 by the contract's rule, exactly as if it had all been read up front.
+#[test]
+fn a_late_non_utf8_line_still_makes_the_file_cp932() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = format!("{HEADER}\n").into_bytes();
+    let mut i = 0;
+    while bytes.len() as u64 <= crate::ingest::encoding::PREFIX + 100_000 {
+        bytes.extend_from_slice(format!("{}\n", clean_row(i)).as_bytes());
+        i += 1;
+    }
+    bytes.extend_from_slice(b"12130019,\xff\n");
+    let p = write(dir.path(), "late.csv", &bytes);
+    let (code, _, err) = validate(dir.path(), &[&p]);
+    assert!(err.contains("読み直します"), "{err}");
+    assert_eq!(code, exit::FAILED, "the header is not CP932: {err}");
+    assert!(err.contains("--encoding utf8"), "{err}");
+    assert!(
+        !dir.path().join("out/findings.csv").exists(),
+        "nothing of the first attempt is left"
+    );
+}
+
 #[test]
 fn v16_and_blank_lines_are_reported_and_counted() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use crate::normalize::kana::{KanaCheck, check_katakana, is_katakana_char, to_kat
 use crate::normalize::width::{has_halfwidth, to_ascii, to_fullwidth};
 use crate::rules::date::{DateCheck, Ymd, check_date};
 use crate::rules::{RuleContext, check_roster_row};
-use crate::schema::{Layout, LayoutKind};
+use crate::schema::{Layout, LayoutKind, RosterKey};
 
 /// Characters that exercise the fix paths: half-width kana and marks, hiragana, katakana,
 /// full-width and ASCII digits/letters, spaces of both widths, hyphens, kanji, a 外字.
@@ -76,8 +76,8 @@ proptest! {
         let first = check_roster_row(&values, &layout, ctx);
         let fixed: Vec<String> = fields
             .iter()
-            .zip(&first.fixed)
-            .map(|(v, f)| f.clone().unwrap_or_else(|| v.clone()))
+            .zip(RosterKey::ALL)
+            .map(|(v, k)| first.fixed(k).unwrap_or(v).to_string())
             .collect();
         let values: Vec<&str> = fixed.iter().map(String::as_str).collect();
         let second = check_roster_row(&values, &layout, ctx);
