@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
 use crate::log::{Log, Verbosity};
+use crate::matching::{self, FieldMode, MatchConfig};
 use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
 use crate::rules::date::Ymd;
@@ -59,6 +60,31 @@ enum Command {
     /// 名簿ファイルを入力規則（V01–V16）で検査し、修正ファイルを作る
     #[command(after_long_help = AFTER_HELP)]
     Validate(ValidateArgs),
+    /// 名簿を住基の抽出ファイルと基本4情報（5情報）で突合する（M00–M42、results.csv）
+    #[command(after_long_help = AFTER_HELP_MATCH)]
+    Match(MatchArgs),
+}
+
+const AFTER_HELP_MATCH: &str = "\
+出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
+  results.csv             名簿の1件ごとの判定（M00–M42）と項目ごとの 一致／ゆれ／不一致／-
+  findings.csv            入力規則の所見（V01–V16）と M10 以上の判定
+  corrections.csv         修正が必要な行（住基の住所・氏名、候補の個人番号を提案）
+  corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま）
+  summary.json            件数・判定別件数・入力の SHA-256・処理時間
+
+終了コード: 0 エラーなし / 1 エラーあり（M20・M30・M31 など）/ 2 実行できなかった";
+
+#[derive(Debug, clap::Args)]
+struct MatchArgs {
+    #[command(flatten)]
+    roster: ValidateArgs,
+    /// 住民基本台帳の抽出ファイル（CSV）。一度だけ先頭から読み、全体は読み込まない
+    #[arg(long, value_name = "REGISTRY")]
+    registry: PathBuf,
+    /// 照合する項目数: 5 は氏名カナも（住基にカナがある行のみ）、4 はカナを比べない
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(4..=5))]
+    fields: u8,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,30 +131,33 @@ fn parse_as_of(s: &str) -> Result<Ymd, String> {
     Ymd::parse_yyyymmdd(s).ok_or_else(|| format!("「{s}」は YYYYMMDD の日付ではありません"))
 }
 
-fn layout(kind: LayoutKind, schemas: &[PathBuf]) -> Result<Layout, Error> {
+/// The layout of `kind` with the user schemas for it applied; a schema for another layout is
+/// skipped. Err when schemas were given and none is for any of `wanted`.
+fn layout(kind: LayoutKind, schemas: &[PathBuf], wanted: &[LayoutKind]) -> Result<Layout, Error> {
     let mut layout = Layout::builtin(kind);
     let mut used = false;
     for path in schemas {
         let user = Layout::read_user(path)?;
         if user.kind == kind {
             layout.apply(&user);
-            used = true;
         }
+        used |= wanted.contains(&user.kind);
     }
     if !schemas.is_empty() && !used {
+        let names: Vec<_> = wanted.iter().map(|k| k.name()).collect();
         return Err(Error::Usage(format!(
             "--schema に {} 用のスキーマがありません（layout = \"{}\"）",
-            kind.name(),
-            kind.name()
+            names.join("・"),
+            names.join("\" か \"")
         )));
     }
     Ok(layout)
 }
 
 impl ValidateArgs {
-    fn into_config(self) -> Result<ValidateConfig, Error> {
+    fn into_config(self, wanted: &[LayoutKind]) -> Result<ValidateConfig, Error> {
         Ok(ValidateConfig {
-            layout: layout(LayoutKind::Roster, &self.schema)?,
+            layout: layout(LayoutKind::Roster, &self.schema, wanted)?,
             rosters: self.rosters,
             out: self.out,
             encoding: match self.encoding {
@@ -212,8 +241,23 @@ fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<O
         .map_err(|e| Error::Internal(format!("スレッドを作れません: {e}")))?;
     match command {
         Command::Validate(a) => {
-            let cfg = a.into_config()?;
+            let cfg = a.into_config(&[LayoutKind::Roster])?;
             pool.install(|| validate::run(&cfg, log))
+        }
+        Command::Match(a) => {
+            let wanted = [LayoutKind::Roster, LayoutKind::Registry];
+            let registry_layout = layout(LayoutKind::Registry, &a.roster.schema, &wanted)?;
+            let cfg = MatchConfig {
+                roster: a.roster.into_config(&wanted)?,
+                registry: a.registry,
+                registry_layout,
+                fields: if a.fields == 4 {
+                    FieldMode::Four
+                } else {
+                    FieldMode::Five
+                },
+            };
+            pool.install(|| matching::run(&cfg, log))
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod exit;
 pub mod findings;
 pub mod ingest;
 pub mod log;
+pub mod matching;
 pub mod normalize;
 pub mod report;
 pub mod rules;

@@ -44,7 +44,7 @@ pub struct ValidateConfig {
 }
 
 /// What checking one record gave.
-enum Checked {
+pub(crate) enum Checked {
     /// V14/V16: the line could not be read as a row; nothing else is checked. The record's
     /// 保険者番号/受給者番号 are shown where their columns could be read, so the clerk can find it.
     Unreadable {
@@ -58,18 +58,26 @@ enum Checked {
         recipient: InlineStr,
         /// Only for a row with findings (a clean row allocates nothing).
         detail: Option<Box<RowDetail>>,
+        /// Only when the caller asked (matching needs every row's values).
+        kept: Option<Box<Kept>>,
     },
 }
 
-struct RowDetail {
-    check: RowCheck,
-    insurer_no: String,
-    recipient_no: String,
-    /// The record's fields, kept for the correction files when the row must change.
-    record: Option<csv::ByteRecord>,
+/// A row's values after the safe fixes (trimmed; contract order) and its fields as read.
+pub(crate) struct Kept {
+    pub values: [String; KEYS],
+    pub record: csv::ByteRecord,
 }
 
-struct LineIssue {
+pub(crate) struct RowDetail {
+    pub(crate) check: RowCheck,
+    pub(crate) insurer_no: String,
+    pub(crate) recipient_no: String,
+    /// The record's fields, kept for the correction files when the row must change.
+    pub(crate) record: Option<csv::ByteRecord>,
+}
+
+pub(crate) struct LineIssue {
     code: Code,
     field: String,
     message: String,
@@ -78,7 +86,7 @@ struct LineIssue {
 /// A short value held without a heap allocation: every row carries its 保険者番号 (8 digits,
 /// the per-office key) and 受給者番号 (7 digits) to the sink.
 #[derive(Clone)]
-enum InlineStr {
+pub(crate) enum InlineStr {
     Inline { len: u8, bytes: [u8; 22] },
     Heap(Box<str>),
 }
@@ -98,7 +106,7 @@ impl InlineStr {
         }
     }
 
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             // Copied from a whole &str, so always valid.
             InlineStr::Inline { len, bytes } => {
@@ -125,6 +133,7 @@ impl Checked {
 
 const KEYS: usize = RosterKey::ALL.len();
 
+#[allow(clippy::too_many_arguments)]
 fn check_record(
     raw: Fields<'_>,
     enc: Encoding,
@@ -132,6 +141,7 @@ fn check_record(
     columns: &ColumnMap,
     layout: &Layout,
     ctx: RuleContext,
+    keep: bool,
 ) -> Checked {
     let mut line_issues = Vec::new();
     if raw.len() != columns.width {
@@ -204,12 +214,19 @@ fn check_record(
     let office = InlineStr::new(pick(RosterKey::InsurerNo));
     let recipient = InlineStr::new(pick(RosterKey::RecipientNo));
     let dup_key = row_hash(&values);
+    let kept = keep.then(|| {
+        Box::new(Kept {
+            values: RosterKey::ALL.map(|k| pick(k).to_string()),
+            record: raw.to_record(),
+        })
+    });
     if check.issues.is_empty() {
         return Checked::Row {
             dup_key,
             office,
             recipient,
             detail: None,
+            kept,
         };
     }
     let insurer_no = pick(RosterKey::InsurerNo).to_string();
@@ -219,6 +236,7 @@ fn check_record(
         dup_key,
         office,
         recipient,
+        kept,
         detail: Some(Box::new(RowDetail {
             check,
             insurer_no,
@@ -250,7 +268,7 @@ fn row_hash(values: &[&str]) -> u128 {
 /// inserts, finding those slots in cache. (With std's HashMap and 32-byte slots, two misses
 /// per row were 85 % of the sink's time.)
 #[derive(Default)]
-struct DupMap {
+pub(crate) struct DupMap {
     slots: Vec<u64>,
     entries: Vec<(u128, Source)>,
 }
@@ -339,7 +357,7 @@ impl std::hash::Hasher for Fnv {
 
 /// Run-wide counters for the summary.
 #[derive(Default)]
-struct Counts {
+pub(crate) struct Counts {
     totals: Totals,
     by_code: HashMap<Code, u64>,
     by_office: HashMap<String, OfficeCounts, std::hash::BuildHasherDefault<Fnv>>,
@@ -515,6 +533,7 @@ fn run_once(
         inputs,
         output_replacements: replaced,
         timings_ms: timings,
+        ..Default::default()
     };
     summary.write(&out.join("summary.json"))?;
     let t = &summary.totals;
@@ -536,7 +555,7 @@ fn run_once(
 
 /// Replaces `out/corrections` with the folder built in this run, so it holds exactly this
 /// run's correction files (a stale file from an earlier run could be re-imported by mistake).
-fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Result<(), Error> {
+pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Result<(), Error> {
     let final_dir = out.join("corrections");
     let werr = |source| Error::Write {
         path: final_dir.display().to_string(),
@@ -561,6 +580,69 @@ fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Result<(), Erro
     Ok(())
 }
 
+/// One input file as the sinks see it.
+pub(crate) struct FileCtx<'a> {
+    pub fi: u32,
+    pub info: &'a FileInfo,
+    /// The run's input names as given, indexed by [`Source::file`].
+    pub files: &'a [String],
+    pub header: &'a [String],
+    pub columns: &'a ColumnMap,
+}
+
+/// Receives each checked roster row in input order, on the sink thread.
+pub(crate) trait RowSink: Send {
+    fn row(
+        &mut self,
+        ctx: &FileCtx,
+        span: &Span,
+        checked: Checked,
+        duplicate_of: Option<Source>,
+    ) -> Result<(), Error>;
+}
+
+/// What [`scan_file`] learnt about the file besides its rows.
+pub(crate) struct Scanned {
+    pub stats: ReadStats,
+    pub header_line: u64,
+    pub columns: ColumnMap,
+}
+
+/// Writes validate's outputs as rows arrive.
+struct ValidateSink<'a> {
+    corrections_name: &'a str,
+    outputs: &'a mut Outputs,
+    roster_out: Option<RosterCorrections>,
+    counts: &'a mut Counts,
+    unreadable: u64,
+}
+
+impl RowSink for ValidateSink<'_> {
+    fn row(
+        &mut self,
+        ctx: &FileCtx,
+        span: &Span,
+        checked: Checked,
+        duplicate_of: Option<Source>,
+    ) -> Result<(), Error> {
+        sink(
+            ctx.fi,
+            ctx.info,
+            self.corrections_name,
+            ctx.files,
+            ctx.header,
+            ctx.columns,
+            span,
+            checked,
+            self.outputs,
+            &mut self.roster_out,
+            self.counts,
+            duplicate_of,
+            &mut self.unreadable,
+        )
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn validate_file(
     cfg: &ValidateConfig,
@@ -573,6 +655,65 @@ fn validate_file(
     seen: &mut DupMap,
     replaced: &mut u64,
 ) -> Result<Option<InputSummary>, Error> {
+    let mut vs = ValidateSink {
+        corrections_name,
+        outputs,
+        roster_out: None,
+        counts,
+        unreadable: 0,
+    };
+    let Some(Scanned {
+        stats,
+        header_line,
+        columns,
+    }) = scan_file(cfg, fi, info, files, seen, false, &mut vs)?
+    else {
+        return Ok(None);
+    };
+    let unreadable = vs.unreadable;
+    let (corrections_file, corrections) = match vs.roster_out {
+        Some(w) => {
+            let n = w.rows();
+            *replaced += w.replaced();
+            let name = w.file_name.clone();
+            w.commit()?;
+            (Some(format!("corrections/{name}")), n)
+        }
+        None => (None, 0),
+    };
+    Ok(Some(InputSummary {
+        role: "roster",
+        path: info.display.clone(),
+        bytes: stats.bytes,
+        sha256: stats.sha256,
+        encoding: info.encoding.label(),
+        encoding_forced: info.encoding_forced,
+        bom: info.bom,
+        line_ending: if info.crlf { "CRLF" } else { "LF" },
+        header_line,
+        rows: stats.records,
+        blank_lines: stats.blank_lines,
+        unreadable_lines: unreadable,
+        extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+        schema: cfg.layout.origin.clone(),
+        corrections_file,
+        corrections,
+        note: info.note.clone(),
+    }))
+}
+
+/// Reads one roster and checks every row (in parallel), handing the results in order to
+/// `sink`. `keep`: rows carry their corrected values and fields for matching. None when the
+/// file was read as UTF-8 provisionally and is not (see [`run`]).
+pub(crate) fn scan_file(
+    cfg: &ValidateConfig,
+    fi: u32,
+    info: &FileInfo,
+    files: &[String],
+    seen: &mut DupMap,
+    keep: bool,
+    row_sink: &mut dyn RowSink,
+) -> Result<Option<Scanned>, Error> {
     let mut reader = match RecordReader::open(info) {
         Ok(r) => r,
         Err(Error::HeaderDecode { .. }) if info.provisional => return Ok(None),
@@ -581,8 +722,6 @@ fn validate_file(
     let columns = cfg.layout.resolve(&info.display, &reader.header)?;
     let header = reader.header.clone();
     let header_line = reader.header_line;
-    let mut roster_out: Option<RosterCorrections> = None;
-    let mut unreadable = 0u64;
 
     // Three stages, so that the serial parts overlap the parallel one: a reader thread finds
     // record boundaries and hashes the bytes; this thread checks each block's records in
@@ -593,10 +732,14 @@ fn validate_file(
     let (sink_tx, sink_rx) = mpsc::sync_channel::<(Block, Vec<Checked>)>(2);
     let (results_tx, results_rx) = mpsc::channel::<Vec<Checked>>();
     let provisional = info.provisional;
-    let header = &header;
-    let columns = &columns;
-    let roster_out_ref = &mut roster_out;
-    let unreadable_ref = &mut unreadable;
+    let ctx = FileCtx {
+        fi,
+        info,
+        files,
+        header: &header,
+        columns: &columns,
+    };
+    let ctx = &ctx;
     let (stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
         let producer = s.spawn(move || -> Result<ReadStats, Error> {
             loop {
@@ -643,21 +786,7 @@ fn validate_file(
                         Some(_) => firsts.next().copied().flatten(),
                         None => None,
                     };
-                    sink(
-                        fi,
-                        info,
-                        corrections_name,
-                        files,
-                        header,
-                        columns,
-                        span,
-                        checked,
-                        outputs,
-                        roster_out_ref,
-                        counts,
-                        duplicate_of,
-                        unreadable_ref,
-                    )?;
+                    row_sink.row(ctx, span, checked, duplicate_of)?;
                 }
                 let _ = back_tx.send(block);
                 let _ = results_tx.send(results);
@@ -682,10 +811,11 @@ fn validate_file(
                     check_record(
                         block.fields(span, scratch),
                         info.encoding,
-                        header,
-                        columns,
+                        ctx.header,
+                        ctx.columns,
                         &cfg.layout,
                         cfg.rules,
+                        keep,
                     )
                 })
                 .collect_into_vec(&mut results);
@@ -711,36 +841,72 @@ fn validate_file(
     if not_utf8 {
         return Ok(None);
     }
-
-    let (corrections_file, corrections) = match roster_out {
-        Some(w) => {
-            let n = w.rows();
-            *replaced += w.replaced();
-            let name = w.file_name.clone();
-            w.commit()?;
-            (Some(format!("corrections/{name}")), n)
-        }
-        None => (None, 0),
-    };
-    Ok(Some(InputSummary {
-        role: "roster",
-        path: info.display.clone(),
-        bytes: stats.bytes,
-        sha256: stats.sha256,
-        encoding: info.encoding.label(),
-        encoding_forced: info.encoding_forced,
-        bom: info.bom,
-        line_ending: if info.crlf { "CRLF" } else { "LF" },
+    Ok(Some(Scanned {
+        stats,
         header_line,
-        rows: stats.records,
-        blank_lines: stats.blank_lines,
-        unreadable_lines: unreadable,
-        extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
-        schema: cfg.layout.origin.clone(),
-        corrections_file,
-        corrections,
-        note: info.note.clone(),
+        columns,
     }))
+}
+
+/// Findings of a line that could not be read as a row (V14/V16).
+pub(crate) fn unreadable_findings(
+    source: Source,
+    issues: Vec<LineIssue>,
+    insurer_no: &str,
+    recipient_no: &str,
+) -> Vec<Finding> {
+    issues
+        .into_iter()
+        .map(|i| Finding {
+            code: i.code,
+            source,
+            insurer_no: insurer_no.to_string(),
+            recipient_no: recipient_no.to_string(),
+            field: i.field,
+            message: i.message,
+            action: Action::Review,
+            related: None,
+        })
+        .collect()
+}
+
+/// Findings of a checked row: its entry-rule issues and V15 when it repeats an earlier row,
+/// in output order.
+pub(crate) fn row_findings(
+    source: Source,
+    d: &RowDetail,
+    duplicate_of: Option<Source>,
+    files: &[String],
+) -> Vec<Finding> {
+    let to_finding = |i: &Issue| Finding {
+        code: i.code,
+        source,
+        insurer_no: d.insurer_no.clone(),
+        recipient_no: d.recipient_no.clone(),
+        field: i.field.name().to_string(),
+        message: i.message.clone(),
+        action: i.action,
+        related: None,
+    };
+    let mut findings: Vec<Finding> = d.check.issues.iter().map(to_finding).collect();
+    if let Some(first) = duplicate_of {
+        findings.push(Finding {
+            code: Code::V15,
+            source,
+            insurer_no: d.insurer_no.clone(),
+            recipient_no: d.recipient_no.clone(),
+            field: String::new(),
+            message: format!(
+                "{} の{}行目と全項目が同じ行です。重複している行を名簿から削除してください",
+                files.get(first.file as usize).map_or("", String::as_str),
+                first.line
+            ),
+            action: Action::Delete,
+            related: Some(first),
+        });
+        findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    }
+    findings
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -777,20 +943,8 @@ fn sink(
             *unreadable += span.end_line - span.line + 1;
             counts.totals.rows_with_findings += 1;
             counts.office(&insurer_no).rows += 1;
-            for i in issues {
-                emit(
-                    Finding {
-                        code: i.code,
-                        source,
-                        insurer_no: insurer_no.clone(),
-                        recipient_no: recipient_no.clone(),
-                        field: i.field,
-                        message: i.message,
-                        action: Action::Review,
-                        related: None,
-                    },
-                    counts,
-                )?;
+            for f in unreadable_findings(source, issues, &insurer_no, &recipient_no) {
+                emit(f, counts)?;
             }
             return Ok(());
         }
@@ -813,33 +967,7 @@ fn sink(
         record: None,
     };
     let d = detail.map_or(empty, |d| *d);
-    let to_finding = |i: &Issue| Finding {
-        code: i.code,
-        source,
-        insurer_no: d.insurer_no.clone(),
-        recipient_no: d.recipient_no.clone(),
-        field: i.field.name().to_string(),
-        message: i.message.clone(),
-        action: i.action,
-        related: None,
-    };
-    let mut findings: Vec<Finding> = d.check.issues.iter().map(to_finding).collect();
-    if let Some(first) = duplicate_of {
-        findings.push(Finding {
-            code: Code::V15,
-            source,
-            insurer_no: d.insurer_no.clone(),
-            recipient_no: d.recipient_no.clone(),
-            field: String::new(),
-            message: format!(
-                "{} の{}行目と全項目が同じ行です。重複している行を名簿から削除してください",
-                files[first.file as usize], first.line
-            ),
-            action: Action::Delete,
-            related: Some(first),
-        });
-        findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    }
+    let findings = row_findings(source, &d, duplicate_of, files);
     for f in findings {
         emit(f, counts)?;
     }
@@ -877,7 +1005,9 @@ fn sink(
             )?);
         }
         if let Some(w) = roster_out.as_mut() {
-            w.write(action, record, check)?;
+            let changed: Vec<Option<&str>> =
+                RosterKey::ALL.iter().map(|k| check.fixed(*k)).collect();
+            w.write(action, record, &changed)?;
         }
     }
     Ok(())

@@ -2,9 +2,52 @@
 //!
 //! - `width`: half-width ⇔ full-width (digits, letters, katakana with voicing marks).
 //! - `kana`: katakana checks and hiragana/half-width → katakana.
+//! - `name`: comparison keys for 氏名 (variant kanji folded) and 氏名カナ (small kana folded).
+//! - `address`: comparison keys for 住所 (numbers, 丁目/番地/号, prefecture, building split).
 //!
-//! Validation uses these to fix a value in place (V02, V09); registry matching will use the
-//! same functions to build comparison keys, so a value fixed here compares equal there.
+//! Validation uses `width`/`kana` to fix a value in place (V02, V09); registry matching uses
+//! `name`/`address`, which build on the same functions, so a value fixed there compares equal
+//! here. A comparison key is only ever compared, never written back into an output file.
 
+pub mod address;
 pub mod kana;
+pub mod name;
 pub mod width;
+
+/// How two values of one field compare (results.csv: 一致 / ゆれ / 不一致 / -).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FieldMatch {
+    /// Identical as written (after trimming surrounding spaces).
+    Equal,
+    /// Equal only after normalization (variant kanji, kana forms, address notation).
+    Variant,
+    /// Different.
+    Differ,
+    /// Not compared: a side is empty or holds characters that cannot be compared (外字).
+    NotCompared,
+}
+
+impl FieldMatch {
+    /// The results.csv label: `一致`, `ゆれ`, `不一致` or `-`.
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldMatch::Equal => "一致",
+            FieldMatch::Variant => "ゆれ",
+            FieldMatch::Differ => "不一致",
+            FieldMatch::NotCompared => "-",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FieldMatch;
+
+    #[test]
+    fn field_match_labels() {
+        assert_eq!(FieldMatch::Equal.label(), "一致");
+        assert_eq!(FieldMatch::Variant.label(), "ゆれ");
+        assert_eq!(FieldMatch::Differ.label(), "不一致");
+        assert_eq!(FieldMatch::NotCompared.label(), "-");
+    }
+}

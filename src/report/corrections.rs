@@ -16,7 +16,6 @@ use super::csvout::{CsvOut, OutputEncoding, encode};
 use crate::error::Error;
 use crate::findings::Action;
 use crate::ingest::FileInfo;
-use crate::rules::RowCheck;
 use crate::schema::{ColumnMap, RosterKey};
 
 pub const LEAD: [&str; 3] = ["処理区分", "入力ファイル", "行番号"];
@@ -95,12 +94,13 @@ impl RosterCorrections {
         })
     }
 
-    /// One row as read (`record`), with the corrected value of each field `check` changed.
+    /// One row as read (`record`), with `changed[k]` (by [`RosterKey`] index) written instead
+    /// of the fields that change.
     pub fn write(
         &mut self,
         action: Action,
         record: &csv::ByteRecord,
-        check: &RowCheck,
+        changed: &[Option<&str>],
     ) -> Result<(), Error> {
         let enc = self.out.encoding();
         let mut replaced = 0;
@@ -110,7 +110,7 @@ impl RosterCorrections {
             let new = self
                 .field_of_column
                 .get(&col)
-                .and_then(|f| check.fixed(RosterKey::ALL[*f]));
+                .and_then(|f| changed.get(*f).copied().flatten());
             row.push(match new {
                 Some(v) => encode(v, enc, &mut replaced).into_owned(),
                 None => bytes.to_vec(),

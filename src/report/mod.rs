@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod corrections;
 pub mod csvout;
 pub mod findings;
+pub mod results;
 pub mod summary;
 
 pub use csvout::OutputEncoding;

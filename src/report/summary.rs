@@ -30,6 +30,16 @@ pub struct Summary {
     /// Characters written as 〓 because the output encoding cannot hold them.
     pub output_replacements: u64,
     pub timings_ms: BTreeMap<String, u64>,
+    /// `match`: fields compared (4 or 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<u8>,
+    /// `match`: records per 判定 (M00–M42, `-` for unreadable lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<BTreeMap<String, u64>>,
+    /// `match`: registry rows kept in memory (only those some roster record asked for; the
+    /// rest of the registry streams past).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_rows_kept: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -454,3 +454,56 @@ fn one_broken_line_among_many_good_ones() {
     assert_eq!(s["totals"]["rows"], u64::from(n));
     assert_eq!(s["totals"]["rows_with_findings"], 1);
 }
+
+/// The registry is streamed: only the rows some roster record asked for are kept, however many
+/// rows pass by, and the verdicts do not depend on where in the file the hits are.
+#[test]
+fn match_keeps_only_registry_hits() {
+    use crate::rules::check_digit::my_number_check_digit;
+    let dir = tempfile::tempdir().unwrap();
+    let roster = format!("{HEADER}\n{}\n{}\n", clean_row(1), clean_row(2));
+    let r = write(dir.path(), "roster.csv", roster);
+    let mut reg = String::from("個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日\n");
+    for i in 0..60_000u64 {
+        let base = format!("{:011}", 50_000_000_000u64 + i);
+        let n = format!("{base}{}", my_number_check_digit(&base).unwrap());
+        reg.push_str(&format!(
+            "{n},他人　{i},タニン,19800101,1,東京都港区芝公園４丁目２番８号,0,20200101\n"
+        ));
+        if i == 30_000 {
+            // clean_row(1)'s person, in the middle of the stream.
+            let base = format!("{:011}", 30_000_000_001u64);
+            let n = format!("{base}{}", my_number_check_digit(&base).unwrap());
+            reg.push_str(&format!(
+                "{n},山田　太郎,ヤマダ　タロウ,19450312,1,東京都千代田区千代田一丁目一番,0,20200101\n"
+            ));
+        }
+    }
+    let g = write(dir.path(), "registry.csv", reg);
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "match".as_ref(),
+        r.as_os_str(),
+        "--registry".as_ref(),
+        g.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(
+        code,
+        exit::FOUND_ERRORS,
+        "row 2 is not in the registry: {err}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["inputs"][1]["rows"], 60_001);
+    assert_eq!(summary["registry_rows_kept"], 1, "only the hit is held");
+    let results = read_csv(&out.join("results.csv"));
+    assert_eq!(
+        results[1][5], "M01",
+        "address notation only: {:?}",
+        results[1]
+    );
+    assert_eq!(results[2][5], "M30");
+    assert_eq!(results[1][10], "ゆれ");
+}

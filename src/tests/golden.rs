@@ -126,3 +126,22 @@ fn fixtures_exercise_every_v_code() {
         );
     }
 }
+
+/// The match fixture gives every verdict M00–M42 (results.csv 判定), and `-` for an unreadable
+/// line.
+#[test]
+fn match_fixture_exercises_every_m_code() {
+    let path = support::root().join("fixtures/match/expected/results.csv");
+    let rows = support::read_csv(&path);
+    for code in crate::findings::Code::ALL
+        .iter()
+        .filter(|c| c.as_str().starts_with('M'))
+    {
+        assert!(
+            rows.iter().any(|r| r[5] == code.as_str()),
+            "{code} not in {}",
+            path.display()
+        );
+    }
+    assert!(rows.iter().any(|r| r[5] == "-"));
+}

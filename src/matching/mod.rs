@@ -1,0 +1,487 @@
+//! `totsugo match`: prove or disprove, for every roster record, that its 個人番号 belongs to
+//! that person, by matching 氏名, 生年月日, 性別, 住所 (and 氏名カナ in 5-field mode) against a
+//! resident-registry extract.
+//!
+//! 1. Rosters (the small side) are read and checked as by `validate` (V01–V16); each row keeps
+//!    its values after the safe fixes, so a fixable format fault never causes a mismatch.
+//! 2. Indexes are built from them: usable number → records; normalized name + birth + sex →
+//!    records without a usable number.
+//! 3. The registry is streamed once ([`registry::stream`]), in parallel, keeping only hits.
+//! 4. Each record gets its verdict M00–M42 ([`verdict`]); outputs are written in roster order.
+
+pub mod registry;
+mod verdict;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::exit::Outcome;
+use crate::findings::{Action, Finding, Severity, Source};
+use crate::ingest::{self, Span};
+use crate::log::Log;
+use crate::normalize::name::name_key;
+use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
+use crate::report::findings::FindingsWriter;
+use crate::report::results::ResultsWriter;
+use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals};
+use crate::rules::check_digit::my_number_is_valid;
+use crate::schema::{Layout, RosterKey};
+use crate::validate::{
+    Checked, DupMap, FileCtx, Kept, RowSink, ValidateConfig, row_findings, unreadable_findings,
+};
+use registry::{Indexes, parse_birth, parse_number, parse_sex};
+pub use verdict::{FieldMode, Verdict};
+
+/// Everything `match` needs, already checked.
+#[derive(Debug, Clone)]
+pub struct MatchConfig {
+    /// Rosters, output folder, roster layout, encodings and rule settings (as `validate`).
+    pub roster: ValidateConfig,
+    pub registry: PathBuf,
+    pub registry_layout: Layout,
+    pub fields: FieldMode,
+}
+
+/// One roster record, held from the roster pass to the output.
+pub(crate) struct Rec {
+    pub source: Source,
+    pub insurer_no: String,
+    pub recipient_no: String,
+    /// Entry-rule findings (V01–V16), in output order.
+    pub findings: Vec<Finding>,
+    /// 処理区分 the entry rules ask for (None: nothing to change).
+    pub v_action: Option<Action>,
+    /// None for a line that could not be read (V14/V16): 判定 `-`.
+    pub kept: Option<Box<Kept>>,
+    /// The row repeats an earlier one (V15): its corrections are the first one's.
+    pub duplicate: bool,
+}
+
+impl Rec {
+    fn value(&self, k: RosterKey) -> &str {
+        self.kept
+            .as_ref()
+            .map_or("", |kept| &kept.values[k.index()])
+    }
+
+    fn usable_number(&self) -> Option<u64> {
+        let v = self.value(RosterKey::MyNumber);
+        my_number_is_valid(v).then(|| parse_number(v)).flatten()
+    }
+}
+
+/// Collects the roster rows.
+struct Collect {
+    recs: Vec<Rec>,
+    unreadable: u64,
+}
+
+impl RowSink for Collect {
+    fn row(
+        &mut self,
+        ctx: &FileCtx,
+        span: &Span,
+        checked: Checked,
+        duplicate_of: Option<Source>,
+    ) -> Result<(), Error> {
+        let source = Source {
+            file: ctx.fi,
+            line: span.line,
+        };
+        let rec = match checked {
+            Checked::Unreadable {
+                issues,
+                insurer_no,
+                recipient_no,
+            } => {
+                self.unreadable += span.end_line - span.line + 1;
+                Rec {
+                    source,
+                    findings: unreadable_findings(source, issues, &insurer_no, &recipient_no),
+                    insurer_no,
+                    recipient_no,
+                    v_action: None,
+                    kept: None,
+                    duplicate: false,
+                }
+            }
+            Checked::Row {
+                office,
+                recipient,
+                detail,
+                kept,
+                ..
+            } => {
+                let (findings, v_action) = match &detail {
+                    Some(d) => (
+                        row_findings(source, d, duplicate_of, ctx.files),
+                        d.check.needs_change().then(|| d.check.correction_action()),
+                    ),
+                    None if duplicate_of.is_some() => {
+                        let d = crate::validate::RowDetail {
+                            check: Default::default(),
+                            insurer_no: office.as_str().to_string(),
+                            recipient_no: recipient.as_str().to_string(),
+                            record: None,
+                        };
+                        (row_findings(source, &d, duplicate_of, ctx.files), None)
+                    }
+                    None => (Vec::new(), None),
+                };
+                Rec {
+                    source,
+                    insurer_no: office.as_str().to_string(),
+                    recipient_no: recipient.as_str().to_string(),
+                    findings,
+                    v_action,
+                    kept,
+                    duplicate: duplicate_of.is_some(),
+                }
+            }
+        };
+        self.recs.push(rec);
+        Ok(())
+    }
+}
+
+pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let rc = &cfg.roster;
+    let out = &rc.out;
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
+    let mut files: Vec<String> = rc.rosters.iter().map(|p| p.display().to_string()).collect();
+    let registry_fi = files.len() as u32;
+    files.push(cfg.registry.display().to_string());
+
+    // 1. Rosters.
+    let mut collect = Collect {
+        recs: Vec::new(),
+        unreadable: 0,
+    };
+    let mut seen = DupMap::default();
+    let mut inputs = Vec::new();
+    for (fi, path) in rc.rosters.iter().enumerate() {
+        let mut info = ingest::sniff(path, &files[fi], rc.encoding)?;
+        let before = collect.recs.len();
+        let unreadable_before = collect.unreadable;
+        let scanned = match crate::validate::scan_file(
+            rc,
+            fi as u32,
+            &info,
+            &files,
+            &mut seen,
+            true,
+            &mut collect,
+        )? {
+            Some(s) => s,
+            None => {
+                // Provisional UTF-8 that is not: decide on the whole file and read again.
+                collect.recs.truncate(before);
+                collect.unreadable = unreadable_before;
+                info = ingest::sniff_full(path, &files[fi])?;
+                crate::validate::scan_file(
+                    rc,
+                    fi as u32,
+                    &info,
+                    &files,
+                    &mut seen,
+                    true,
+                    &mut collect,
+                )?
+                .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?
+            }
+        };
+        if let Some(note) = &info.note {
+            log.warn(format!("{}: {note}", info.display));
+        }
+        inputs.push((info, scanned, collect.unreadable - unreadable_before));
+    }
+    let roster_done = started.elapsed();
+    let recs = collect.recs;
+
+    // 2. Indexes.
+    let mut idx = Indexes::default();
+    for (i, r) in recs.iter().enumerate() {
+        if r.kept.is_none() {
+            continue;
+        }
+        match r.usable_number() {
+            Some(n) => idx.by_number.entry(n).or_default().push(i as u32),
+            None => {
+                if let (Some(name), Some(birth), Some(sex)) = (
+                    name_key(r.value(RosterKey::Name)),
+                    parse_birth(r.value(RosterKey::BirthDate)),
+                    parse_sex(r.value(RosterKey::Sex)),
+                ) {
+                    idx.birth_sex.insert((birth, sex));
+                    idx.by_person
+                        .entry((name, birth, sex))
+                        .or_default()
+                        .push(i as u32);
+                }
+            }
+        }
+    }
+
+    // 3. Registry.
+    let reg_info = ingest::sniff_full(&cfg.registry, &files[registry_fi as usize])?;
+    let (hits, reg_stats, reg_header_line, reg_columns) =
+        registry::stream(&reg_info, &cfg.registry_layout, &idx)?;
+    let registry_done = started.elapsed();
+    log.info(format!(
+        "{}: {} 行（{}）を照合、保持した住基行 {}",
+        reg_info.display,
+        reg_stats.records,
+        reg_info.encoding.label(),
+        hits.rows_held
+    ));
+
+    // 4. Verdicts and outputs.
+    let enc = rc.output_encoding;
+    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
+    let mut results_out = ResultsWriter::create(&out.join("results.csv"), enc)?;
+    let mut review = ReviewCorrections::create(&out.join("corrections.csv"), enc)?;
+    let corrections_dir = tempfile::Builder::new()
+        .prefix(".totsugo-corrections-")
+        .tempdir_in(out)
+        .map_err(|source| Error::Write {
+            path: out.display().to_string(),
+            source,
+        })?;
+    let names = file_names(&rc.rosters);
+    let mut roster_outs: Vec<Option<RosterCorrections>> =
+        (0..rc.rosters.len()).map(|_| None).collect();
+    let mut totals = Totals::default();
+    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
+    let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_office: HashMap<String, OfficeCounts> = HashMap::new();
+    let mut worst: Option<Severity> = None;
+    let unmask = rc.rules.unmask;
+    for rec in &recs {
+        totals.rows += 1;
+        let office_key = if rec.insurer_no.is_empty() {
+            "(空欄)".to_string()
+        } else {
+            rec.insurer_no.clone()
+        };
+        let office = by_office.entry(office_key).or_default();
+        office.rows += 1;
+        let v = verdict::decide(rec, &hits, cfg.fields);
+        *verdicts
+            .entry(v.code.map_or("-", |c| c.as_str()).to_string())
+            .or_default() += 1;
+        let mut findings = rec.findings.clone();
+        if let Some(f) = verdict::finding(rec, &v, &files, unmask) {
+            findings.push(f);
+        }
+        if !findings.is_empty() {
+            totals.rows_with_findings += 1;
+        }
+        for f in &findings {
+            totals.findings += 1;
+            match f.severity() {
+                Severity::Error => totals.errors += 1,
+                Severity::Warning => totals.warnings += 1,
+                Severity::Info => totals.info += 1,
+            }
+            worst = worst.max(Some(f.severity()));
+            *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+            *office
+                .by_code
+                .entry(f.code.as_str().to_string())
+                .or_default() += 1;
+            findings_out.write(f, &files)?;
+        }
+        results_out.write(rec, &v, &files, unmask)?;
+        // Corrections: the entry rules' fixes plus what the verdict proposes.
+        let Some(kept) = &rec.kept else { continue };
+        if rec.duplicate {
+            continue;
+        }
+        let action = match (rec.v_action, v.action) {
+            (None, None) => continue,
+            (a, None) | (None, a) => a,
+            (Some(a), Some(b)) => Some(stronger(a, b)),
+        };
+        let Some(action) = action else { continue };
+        let mut values: Vec<String> = kept.values.to_vec();
+        for (k, proposed) in &v.proposals {
+            values[k.index()] = proposed.clone();
+        }
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let fi = rec.source.file as usize;
+        review.write(action, &files[fi], rec.source.line, &refs)?;
+        if roster_outs[fi].is_none() {
+            let (info, scanned, _) = &inputs[fi];
+            roster_outs[fi] = Some(RosterCorrections::create(
+                corrections_dir.path(),
+                &names[fi],
+                info,
+                &header_of(info)?,
+                &scanned.columns,
+            )?);
+        }
+        if let Some(w) = roster_outs[fi].as_mut() {
+            // Only what changed from the row as read is re-encoded.
+            let changed: Vec<Option<&str>> = RosterKey::ALL
+                .iter()
+                .map(|k| {
+                    let new = values[k.index()].as_str();
+                    let was = kept
+                        .record
+                        .get(inputs[fi].1.columns.columns[k.index()].unwrap_or(usize::MAX))
+                        .map(|b| ingest::decode_field(b, inputs[fi].0.encoding));
+                    match was {
+                        Some(Ok(w)) if w == new => None,
+                        _ if new.is_empty() && was.is_none() => None,
+                        _ => Some(new),
+                    }
+                })
+                .collect();
+            w.write(action, &kept.record, &changed)?;
+        }
+    }
+    // Registry lines that could not be read.
+    for b in &hits.bad_lines {
+        let f = Finding {
+            code: b.code,
+            source: Source {
+                file: registry_fi,
+                line: b.line,
+            },
+            insurer_no: String::new(),
+            recipient_no: String::new(),
+            field: String::new(),
+            message: format!("住基ファイルの行を読めません: {}", b.message),
+            action: Action::Review,
+            related: None,
+        };
+        totals.findings += 1;
+        totals.errors += 1;
+        worst = worst.max(Some(f.severity()));
+        *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+        findings_out.write(&f, &files)?;
+    }
+    totals.corrections = review.rows();
+    let mut replaced = findings_out.replaced() + results_out.replaced();
+    findings_out.commit()?;
+    results_out.commit()?;
+    review.commit()?;
+    let mut input_summaries = Vec::new();
+    for (fi, ((info, scanned, unreadable), w)) in inputs.iter().zip(roster_outs).enumerate() {
+        let (file, n) = match w {
+            Some(w) => {
+                replaced += w.replaced();
+                let n = w.rows();
+                w.commit()?;
+                (Some(format!("corrections/{}", names[fi])), n)
+            }
+            None => (None, 0),
+        };
+        input_summaries.push(InputSummary {
+            role: "roster",
+            path: info.display.clone(),
+            bytes: scanned.stats.bytes,
+            sha256: scanned.stats.sha256.clone(),
+            encoding: info.encoding.label(),
+            encoding_forced: info.encoding_forced,
+            bom: info.bom,
+            line_ending: if info.crlf { "CRLF" } else { "LF" },
+            header_line: scanned.header_line,
+            rows: scanned.stats.records,
+            blank_lines: scanned.stats.blank_lines,
+            unreadable_lines: *unreadable,
+            extra_columns: scanned
+                .columns
+                .extra
+                .iter()
+                .map(|(_, h)| h.clone())
+                .collect(),
+            schema: rc.layout.origin.clone(),
+            corrections_file: file,
+            corrections: n,
+            note: info.note.clone(),
+        });
+    }
+    input_summaries.push(InputSummary {
+        role: "registry",
+        path: reg_info.display.clone(),
+        bytes: reg_stats.bytes,
+        sha256: reg_stats.sha256.clone(),
+        encoding: reg_info.encoding.label(),
+        encoding_forced: reg_info.encoding_forced,
+        bom: reg_info.bom,
+        line_ending: if reg_info.crlf { "CRLF" } else { "LF" },
+        header_line: reg_header_line,
+        rows: reg_stats.records,
+        blank_lines: reg_stats.blank_lines,
+        unreadable_lines: hits.bad_lines.len() as u64,
+        extra_columns: reg_columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+        schema: cfg.registry_layout.origin.clone(),
+        corrections_file: None,
+        corrections: 0,
+        note: reg_info.note.clone(),
+    });
+    crate::validate::swap_corrections_dir(out, corrections_dir)?;
+    let outcome = Outcome { worst };
+    let mut timings = BTreeMap::new();
+    timings.insert("rosters".to_string(), roster_done.as_millis() as u64);
+    timings.insert(
+        "registry".to_string(),
+        (registry_done - roster_done).as_millis() as u64,
+    );
+    timings.insert(
+        "write".to_string(),
+        (started.elapsed() - registry_done).as_millis() as u64,
+    );
+    timings.insert("total".to_string(), started.elapsed().as_millis() as u64);
+    let summary = Summary {
+        tool: "totsugo",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "match",
+        as_of: rc.rules.as_of.to_yyyymmdd(),
+        output_encoding: enc.label(),
+        masked: !unmask,
+        exit_code: outcome.exit_code(),
+        totals,
+        by_code,
+        by_office: by_office.into_iter().collect(),
+        inputs: input_summaries,
+        output_replacements: replaced,
+        timings_ms: timings,
+        fields: Some(cfg.fields.count()),
+        verdicts: Some(verdicts),
+        registry_rows_kept: Some(hits.rows_held as u64),
+    };
+    summary.write(&out.join("summary.json"))?;
+    let t = &summary.totals;
+    log.info(format!(
+        "{} 行を照合: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",
+        t.rows,
+        t.errors,
+        t.warnings,
+        t.corrections,
+        out.display()
+    ));
+    Ok(outcome)
+}
+
+/// The stronger of two 処理区分: 削除 > 修正要確認 > 修正.
+fn stronger(a: Action, b: Action) -> Action {
+    let rank = |x: Action| match x {
+        Action::Delete => 3,
+        Action::Review => 2,
+        _ => 1,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// A roster's header row, read again for its correction file.
+fn header_of(info: &ingest::FileInfo) -> Result<Vec<String>, Error> {
+    Ok(ingest::RecordReader::open(info)?.header)
+}

@@ -1,0 +1,301 @@
+//! One roster record's verdict (M00–M42) from its field comparisons, exactly as the contract's
+//! "Verdict from field results" says.
+
+use super::Rec;
+use super::registry::{Hits, RegRow, parse_birth, parse_sex};
+use crate::findings::mask::show_my_number;
+use crate::findings::{Action, Code, Finding};
+use crate::normalize::FieldMatch;
+use crate::normalize::address::compare_address;
+use crate::normalize::name::{compare_kana, compare_name, name_key};
+use crate::rules::date::Ymd;
+use crate::schema::RosterKey;
+
+/// `--fields 4|5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldMode {
+    Four,
+    Five,
+}
+
+impl FieldMode {
+    pub fn count(self) -> u8 {
+        match self {
+            FieldMode::Four => 4,
+            FieldMode::Five => 5,
+        }
+    }
+}
+
+/// The verdict of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// None for a line that could not be read (判定 `-`).
+    pub code: Option<Code>,
+    /// 氏名, 氏名カナ, 生年月日, 性別, 住所.
+    pub fields: [FieldMatch; 5],
+    /// The registry row compared (number match) or proposed (M40).
+    pub registry: Option<RegRow>,
+    /// Candidates' numbers (M40/M41), best first.
+    pub candidates: Vec<String>,
+    /// 処理区分 the verdict asks for in the correction files.
+    pub action: Option<Action>,
+    /// Values the correction files should carry instead (修正要確認).
+    pub proposals: Vec<(RosterKey, String)>,
+}
+
+const NONE: [FieldMatch; 5] = [FieldMatch::NotCompared; 5];
+
+fn exact_or(a: &str, b: &str, valid: bool) -> FieldMatch {
+    if !valid || a.is_empty() || b.is_empty() {
+        FieldMatch::NotCompared
+    } else if a == b {
+        FieldMatch::Equal
+    } else {
+        FieldMatch::Differ
+    }
+}
+
+/// Compares a record with a registry row: 氏名, カナ, 生年月日, 性別, 住所.
+pub fn compare(rec: &Rec, reg: &RegRow, mode: FieldMode) -> [FieldMatch; 5] {
+    let v = |k| rec.value(k);
+    let kana = if mode == FieldMode::Five && !reg.kana.is_empty() {
+        compare_kana(v(RosterKey::NameKana), &reg.kana)
+    } else {
+        FieldMatch::NotCompared
+    };
+    let birth_ok = Ymd::parse_yyyymmdd(v(RosterKey::BirthDate)).is_some();
+    let sex_ok = parse_sex(v(RosterKey::Sex)).is_some();
+    [
+        compare_name(v(RosterKey::Name), &reg.name),
+        kana,
+        exact_or(v(RosterKey::BirthDate), &reg.birth, birth_ok),
+        exact_or(v(RosterKey::Sex), &reg.sex, sex_ok),
+        compare_address(v(RosterKey::Address), &reg.address),
+    ]
+}
+
+/// The contract's rule: ゆれ counts as equal; 氏名 and カナ together are "the name".
+pub fn code_of(f: &[FieldMatch; 5]) -> Code {
+    let differs = |m: FieldMatch| m == FieldMatch::Differ;
+    let [name, kana, birth, sex, address] = *f;
+    let name_differs = differs(name) || differs(kana);
+    if differs(birth) || differs(sex) || (name_differs && differs(address)) {
+        Code::M20
+    } else if differs(address) {
+        Code::M10
+    } else if differs(name) {
+        Code::M11
+    } else if differs(kana) {
+        Code::M12
+    } else if f.contains(&FieldMatch::Variant) {
+        Code::M01
+    } else {
+        Code::M00
+    }
+}
+
+pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
+    let mut v = Verdict {
+        code: None,
+        fields: NONE,
+        registry: None,
+        candidates: Vec::new(),
+        action: None,
+        proposals: Vec::new(),
+    };
+    if rec.kept.is_none() {
+        return v;
+    }
+    if let Some(n) = rec.usable_number() {
+        let Some((reg, _)) = hits.by_number.get(&n) else {
+            v.code = Some(Code::M30);
+            v.action = Some(Action::Review);
+            return v;
+        };
+        v.fields = compare(rec, reg, mode);
+        v.registry = Some(reg.clone());
+        if reg.removed {
+            v.code = Some(Code::M31);
+            v.action = Some(Action::Delete);
+            return v;
+        }
+        let code = code_of(&v.fields);
+        v.code = Some(code);
+        match code {
+            Code::M10 => {
+                v.action = Some(Action::Review);
+                v.proposals.push((RosterKey::Address, reg.address.clone()));
+            }
+            Code::M11 => {
+                v.action = Some(Action::Review);
+                v.proposals.push((RosterKey::Name, reg.name.clone()));
+                if v.fields[1] == FieldMatch::Differ {
+                    v.proposals.push((RosterKey::NameKana, reg.kana.clone()));
+                }
+            }
+            Code::M12 => {
+                v.action = Some(Action::Review);
+                v.proposals.push((RosterKey::NameKana, reg.kana.clone()));
+            }
+            Code::M20 => v.action = Some(Action::Delete),
+            _ => {}
+        }
+        return v;
+    }
+    // No usable number: search by name + birth + sex, rank by address.
+    let key = (
+        name_key(rec.value(RosterKey::Name)),
+        parse_birth(rec.value(RosterKey::BirthDate)),
+        parse_sex(rec.value(RosterKey::Sex)),
+    );
+    let found: Vec<&RegRow> = match key {
+        (Some(name), Some(birth), Some(sex)) => hits
+            .by_person
+            .get(&(name, birth, sex))
+            .map(|rows| rows.iter().collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let same_address: Vec<&RegRow> = found
+        .iter()
+        .copied()
+        .filter(|r| {
+            compare_address(rec.value(RosterKey::Address), &r.address) != FieldMatch::Differ
+        })
+        .collect();
+    let chosen = match (found.len(), same_address.len()) {
+        (1, _) => Some(found[0]),
+        (_, 1) => Some(same_address[0]),
+        _ => None,
+    };
+    let mut ranked = same_address.clone();
+    ranked.extend(found.iter().copied().filter(|r| !same_address.contains(r)));
+    v.candidates = ranked.iter().map(|r| r.number.clone()).collect();
+    match (found.len(), chosen) {
+        (0, _) => v.code = Some(Code::M42),
+        (_, Some(reg)) => {
+            v.code = Some(Code::M40);
+            v.fields = compare(rec, reg, mode);
+            v.registry = Some(reg.clone());
+            v.candidates = vec![reg.number.clone()];
+            v.action = Some(Action::Review);
+            v.proposals.push((RosterKey::MyNumber, reg.number.clone()));
+        }
+        (_, None) => v.code = Some(Code::M41),
+    }
+    v
+}
+
+/// The finding for verdicts M10 and above (M00/M01 appear only in results.csv).
+pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option<Finding> {
+    let code = v.code?;
+    if code < Code::M10 {
+        return None;
+    }
+    let number = show_my_number(rec.value(RosterKey::MyNumber), unmask);
+    let absent = if rec.value(RosterKey::MyNumber).is_empty() {
+        "個人番号がありません"
+    } else {
+        "個人番号が使えません（桁数か検査用数字の誤り）"
+    };
+    let reg = v.registry.as_ref();
+    let reg_line = reg.map_or(String::new(), |r| format!("（住基 {}行目）", r.line));
+    let differing: Vec<&str> = ["氏名", "氏名カナ", "生年月日", "性別", "住所"]
+        .iter()
+        .zip(v.fields)
+        .filter(|(_, m)| *m == FieldMatch::Differ)
+        .map(|(n, _)| *n)
+        .collect();
+    let (field, message, action) = match code {
+        Code::M10 => (
+            "住所",
+            format!(
+                "住所が住基と異なります{reg_line}。名簿「{}」、住基「{}」。転居の可能性があります。住基の住所で修正するか確認してください",
+                rec.value(RosterKey::Address),
+                reg.map_or("", |r| r.address.as_str())
+            ),
+            Action::Review,
+        ),
+        Code::M11 => (
+            "氏名",
+            format!(
+                "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。婚姻などによる変更か確認してください",
+                rec.value(RosterKey::Name),
+                reg.map_or("", |r| r.name.as_str())
+            ),
+            Action::Review,
+        ),
+        Code::M12 => (
+            "氏名カナ",
+            format!(
+                "氏名カナが住基と異なります{reg_line}。名簿「{}」、住基「{}」。確認してください",
+                rec.value(RosterKey::NameKana),
+                reg.map_or("", |r| r.kana.as_str())
+            ),
+            Action::Review,
+        ),
+        Code::M20 => (
+            "",
+            format!(
+                "個人番号 {number} の住基の本人と{}が異なります{reg_line}。別人の個人番号の可能性が高いため、番号を確認するまで登録しないでください",
+                differing.join("・")
+            ),
+            Action::Delete,
+        ),
+        Code::M30 => (
+            "個人番号",
+            format!("個人番号 {number} は住基にありません。番号の誤記か確認してください"),
+            Action::Review,
+        ),
+        Code::M31 => (
+            "個人番号",
+            format!(
+                "個人番号 {number} の住基の記録は消除されています（死亡・転出など、異動日 {}）{reg_line}。登録をやめてください",
+                reg.map_or("", |r| r.changed_on.as_str())
+            ),
+            Action::Delete,
+        ),
+        Code::M40 => (
+            "個人番号",
+            format!(
+                "{absent}。氏名・生年月日・性別・住所で住基の候補が1件見つかりました（{}）{reg_line}。本人か確認して番号を記入してください",
+                v.candidates
+                    .first()
+                    .map_or(String::new(), |n| show_my_number(n, unmask))
+            ),
+            Action::Review,
+        ),
+        Code::M41 => (
+            "個人番号",
+            format!(
+                "{absent}。氏名・生年月日・性別で住基の候補が{}件あり、一人に決められません（{}）。本人確認をしてください",
+                v.candidates.len(),
+                v.candidates
+                    .iter()
+                    .map(|n| show_my_number(n, unmask))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+            Action::ConfirmIdentity,
+        ),
+        _ => (
+            "個人番号",
+            format!(
+                "{absent}。氏名・生年月日・性別が一致する住民も住基にいません。本人確認をしてください"
+            ),
+            Action::ConfirmIdentity,
+        ),
+    };
+    let _ = files;
+    Some(Finding {
+        code,
+        source: rec.source,
+        insurer_no: rec.insurer_no.clone(),
+        recipient_no: rec.recipient_no.clone(),
+        field: field.to_string(),
+        message,
+        action,
+        related: None,
+    })
+}
