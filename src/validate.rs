@@ -714,7 +714,7 @@ pub(crate) fn scan_file(
     keep: bool,
     row_sink: &mut dyn RowSink,
 ) -> Result<Option<Scanned>, Error> {
-    let mut reader = match RecordReader::open(info) {
+    let reader = match RecordReader::open(info) {
         Ok(r) => r,
         Err(Error::HeaderDecode { .. }) if info.provisional => return Ok(None),
         Err(e) => return Err(e),
@@ -741,24 +741,7 @@ pub(crate) fn scan_file(
     };
     let ctx = &ctx;
     let (stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
-        let producer = s.spawn(move || -> Result<ReadStats, Error> {
-            loop {
-                let mut block = back_rx.try_recv().unwrap_or_default();
-                match reader.next_block(&mut block) {
-                    Ok(false) => break,
-                    Ok(true) => {
-                        if tx.send(Ok(block)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-            reader.finish()
-        });
+        let producer = s.spawn(move || reader.produce(tx, back_rx));
         let sink_thread = s.spawn(move || -> Result<bool, Error> {
             let mut keys: Vec<(u128, Source)> = Vec::new();
             let mut firsts: Vec<Option<Source>> = Vec::new();

@@ -403,20 +403,26 @@ impl RecordReader {
         Ok(())
     }
 
+    /// The record at `pos` if the buffer holds all of it (true when blank); advances past it.
+    fn take_span(&mut self) -> Option<(Span, bool)> {
+        let s = scan_record(&self.buf, self.pos, self.eof)?;
+        let span = Span {
+            start: self.pos,
+            end: s.end,
+            line: self.line,
+            end_line: self.line + s.lines - 1,
+        };
+        self.pos = s.next;
+        self.line += s.lines;
+        let blank = is_blank(&self.buf[span.start..span.end], &mut self.scratch);
+        Some((span, blank))
+    }
+
     /// The next record (true when blank), reading more of the file as needed.
     fn next_span(&mut self) -> Result<Option<(Span, bool)>, Error> {
         loop {
-            if let Some(s) = scan_record(&self.buf, self.pos, self.eof) {
-                let span = Span {
-                    start: self.pos,
-                    end: s.end,
-                    line: self.line,
-                    end_line: self.line + s.lines - 1,
-                };
-                self.pos = s.next;
-                self.line += s.lines;
-                let blank = is_blank(&self.buf[span.start..span.end], &mut self.scratch);
-                return Ok(Some((span, blank)));
+            if let Some(found) = self.take_span() {
+                return Ok(Some(found));
             }
             if self.eof {
                 return Ok(None);
@@ -431,17 +437,9 @@ impl RecordReader {
         block.spans.clear();
         block.blank_lines = 0;
         loop {
-            while let Some(s) = scan_record(&self.buf, self.pos, self.eof) {
-                let span = Span {
-                    start: self.pos,
-                    end: s.end,
-                    line: self.line,
-                    end_line: self.line + s.lines - 1,
-                };
-                self.pos = s.next;
-                self.line += s.lines;
-                if is_blank(&self.buf[span.start..span.end], &mut self.scratch) {
-                    block.blank_lines += s.lines;
+            while let Some((span, blank)) = self.take_span() {
+                if blank {
+                    block.blank_lines += span.end_line - span.line + 1;
                 } else {
                     block.spans.push(span);
                 }
@@ -463,6 +461,31 @@ impl RecordReader {
             self.fill_buf()?;
         }
         Ok(!block.spans.is_empty() || block.blank_lines > 0)
+    }
+
+    /// Reads every block into `tx` (taking recycled blocks from `back`) until the end of the
+    /// file or until the receiver hangs up; then the counts and hash. Run on its own thread.
+    pub fn produce(
+        mut self,
+        tx: std::sync::mpsc::SyncSender<Result<Block, Error>>,
+        back: std::sync::mpsc::Receiver<Block>,
+    ) -> Result<ReadStats, Error> {
+        loop {
+            let mut block = back.try_recv().unwrap_or_default();
+            match self.next_block(&mut block) {
+                Ok(false) => break,
+                Ok(true) => {
+                    if tx.send(Ok(block)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        }
+        self.finish()
     }
 
     /// Counts and the SHA-256 of every byte read, once the file is read to its end.

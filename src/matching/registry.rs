@@ -196,7 +196,7 @@ pub fn stream(
     layout: &Layout,
     idx: &Indexes,
 ) -> Result<(Hits, ReadStats, u64, ColumnMap), Error> {
-    let mut reader = RecordReader::open(info)?;
+    let reader = RecordReader::open(info)?;
     let columns = layout.resolve(&info.display, &reader.header)?;
     let header_line = reader.header_line;
     let (tx, rx) = mpsc::sync_channel::<Result<Block, Error>>(2);
@@ -204,24 +204,7 @@ pub fn stream(
     let mut hits = Hits::default();
     let columns_ref = &columns;
     let stats = std::thread::scope(|s| -> Result<ReadStats, Error> {
-        let producer = s.spawn(move || -> Result<ReadStats, Error> {
-            loop {
-                let mut block = back_rx.try_recv().unwrap_or_default();
-                match reader.next_block(&mut block) {
-                    Ok(false) => break,
-                    Ok(true) => {
-                        if tx.send(Ok(block)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-            reader.finish()
-        });
+        let producer = s.spawn(move || reader.produce(tx, back_rx));
         let mut failed = None;
         let mut found: Vec<Probe> = Vec::new();
         for block in rx.iter() {
