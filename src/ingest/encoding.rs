@@ -95,7 +95,7 @@ fn sniff_opts(
     // Lines seen with valid non-ASCII UTF-8 vs. lines with invalid bytes: for the note only.
     let mut bad_lines: u64 = 0;
     let mut line_bad = false;
-    let mut utf8_chars: u64 = 0;
+    let mut utf8_lines: u64 = 0;
     let mut eof = false;
     loop {
         let n = file.read(&mut buf).map_err(read_err)?;
@@ -136,7 +136,7 @@ fn sniff_opts(
                 &mut utf8_ok,
                 &mut bad_lines,
                 &mut line_bad,
-                &mut utf8_chars,
+                &mut utf8_lines,
                 &mut carry,
             );
             if !full && crlf.is_some() && (utf8_ok && total >= PREFIX || bad_lines > 3) {
@@ -158,7 +158,7 @@ fn sniff_opts(
         None if bom || utf8_ok => (Encoding::Utf8, None),
         None => {
             // Only when the rest of the file really is UTF-8 Japanese.
-            let note = (bad_lines > 0 && bad_lines <= 3 && utf8_chars >= 20).then(|| {
+            let note = (bad_lines > 0 && bad_lines <= 3 && utf8_lines >= 3.max(2 * bad_lines)).then(|| {
                 format!(
                     "UTF-8 として読めない行が {bad_lines} 行だけあるため、規則どおり CP932 として読みました。\
                      UTF-8 のファイルなら --encoding utf8 を指定してください"
@@ -187,22 +187,40 @@ fn scan_utf8(
     ok: &mut bool,
     bad_lines: &mut u64,
     line_bad: &mut bool,
-    utf8_chars: &mut u64,
+    utf8_lines: &mut u64,
     carry: &mut Vec<u8>,
 ) {
-    // Multi-byte characters in the valid parts (their lead bytes). Only "at least 20" matters,
+    // Whole lines with Japanese UTF-8 (a lead byte E3–E9: U+3000–U+9FFF, kana and kanji)
+    // inside the valid parts (the segments between two line breaks of a valid stretch: the first
+    // may continue a broken line, the last may run into one). CP932 text passes for UTF-8 now
+    // and then (half-width kana pairs such as ﾃｽ = C3 BD read as ý), but not as whole lines of
+    // kana and kanji. Only "at least 20" matters,
     // so counting stops there and the common case costs nothing.
     let count = |b: &[u8], now: u64| {
         if now >= 20 {
-            0
-        } else {
-            b.iter().take(4096).filter(|x| **x >= 0xC2).count() as u64
+            return 0;
         }
+        let mut lines = b.split(|x| *x == b'\n');
+        lines.next();
+        let mut n = 0;
+        let mut prev: Option<&[u8]> = None;
+        for l in lines {
+            if let Some(p) = prev
+                && p.iter().any(|x| (0xE3..=0xE9).contains(x))
+            {
+                n += 1;
+                if now + n >= 20 {
+                    break;
+                }
+            }
+            prev = Some(l);
+        }
+        n
     };
     // Fast path: everything up to a character cut by the chunk's end is valid.
     let split = incomplete_tail(data);
     if let Ok(s) = simdutf8::basic::from_utf8(&data[..split]) {
-        *utf8_chars += count(s.as_bytes(), *utf8_chars);
+        *utf8_lines += count(s.as_bytes(), *utf8_lines);
         if s.contains('\n') {
             *line_bad = false;
         }
@@ -213,7 +231,7 @@ fn scan_utf8(
     loop {
         match std::str::from_utf8(rest) {
             Ok(s) => {
-                *utf8_chars += count(s.as_bytes(), *utf8_chars);
+                *utf8_lines += count(s.as_bytes(), *utf8_lines);
                 if s.contains('\n') {
                     *line_bad = false;
                 }
@@ -221,7 +239,7 @@ fn scan_utf8(
             }
             Err(e) => {
                 let (good, after) = rest.split_at(e.valid_up_to());
-                *utf8_chars += count(good, *utf8_chars);
+                *utf8_lines += count(good, *utf8_lines);
                 if good.contains(&b'\n') {
                     *line_bad = false;
                 }
@@ -385,7 +403,7 @@ mod tests {
     #[test]
     fn mostly_utf8_file_read_as_cp932_gets_a_note() {
         let mut b = "氏名\n".as_bytes().to_vec();
-        for _ in 0..10 {
+        for _ in 0..30 {
             b.extend_from_slice("山田\n".as_bytes());
         }
         b.extend_from_slice(b"\xff\xfe broken\n");
@@ -393,6 +411,27 @@ mod tests {
         // (starts with 氏, not with FF FE, so it is not UTF-16)
         assert_eq!(i.encoding, Encoding::Cp932);
         assert!(i.note.unwrap().contains("--encoding utf8"));
+    }
+
+    /// A genuine CP932 file whose half-width kana happen to form valid UTF-8 pairs (ﾃｽ is
+    /// C3 BD, which UTF-8 reads as ý) gets no "mostly UTF-8" note: few lines are broken, but
+    /// no whole line is UTF-8 Japanese either.
+    #[test]
+    fn cp932_file_with_kana_gets_no_mostly_utf8_note() {
+        let mut text = String::from("氏名,カナ\n");
+        for _ in 0..40 {
+            text.push_str("TARO,ﾃｽﾃｽ\n");
+        }
+        text.push_str("山田,ﾔﾏﾀﾞ\n");
+        let (b, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+        let i = sniff_bytes(&b[..]);
+        assert_eq!(i.encoding, Encoding::Cp932);
+        assert_eq!(i.note, None);
+        // The fixture that showed the false note.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/match/input/kanagawa_cp932.csv");
+        let i = sniff(&path, "kanagawa_cp932.csv", None).unwrap();
+        assert_eq!((i.encoding, i.note), (Encoding::Cp932, None));
     }
 
     #[test]
