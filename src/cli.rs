@@ -18,6 +18,7 @@ use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
 use crate::rules::date::Ymd;
 use crate::schema::{Layout, LayoutKind};
+use crate::synth::{self, GenConfig};
 use crate::validate::{self, ValidateConfig};
 
 const AFTER_HELP: &str = "\
@@ -63,6 +64,66 @@ enum Command {
     /// 名簿を住基の抽出ファイルと基本4情報（5情報）で突合する（M00–M42、results.csv）
     #[command(after_long_help = AFTER_HELP_MATCH)]
     Match(MatchArgs),
+    /// 試験用の合成データ（住基・事務所ごとの名簿・正解ファイル）を作る。実在の個人情報は含まない
+    #[command(after_long_help = AFTER_HELP_GEN)]
+    Gen(GenArgs),
+}
+
+const AFTER_HELP_GEN: &str = "\
+出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
+  registry.csv            住基の抽出ファイル（世帯ごと、旧字・異体字を含む）
+  roster_NNN.csv          福祉事務所ごとの名簿（_cp932 付きは CP932・CRLF）
+  truth.csv               仕込んだ問題とゆれ: ファイル,行番号,コード,内容
+
+同じ --seed・--as-of・オプションなら、スレッド数によらず同じバイト列になる。
+例: totsugo gen --residents 10000000 --recipients 1000000 --offices 50 --out bench/data";
+
+#[derive(Debug, clap::Args)]
+struct GenArgs {
+    /// 住基の行数（住民の数）
+    #[arg(long, value_name = "N")]
+    residents: u64,
+    /// 名簿の行数の目安（全事務所の合計、世帯単位で選ぶので概数。既定: 住民の 1/60）
+    #[arg(long, value_name = "M")]
+    recipients: Option<u64>,
+    /// 福祉事務所の数（名簿ファイルの数）
+    #[arg(long, default_value_t = 10, value_name = "K",
+          value_parser = clap::value_parser!(u32).range(1..=2000))]
+    offices: u32,
+    /// 出力先フォルダ（なければ作る）
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// 乱数の種
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// 問題（所見コード）を1つ仕込む名簿行の割合
+    #[arg(long, default_value_t = 0.02, value_parser = parse_rate)]
+    problem_rate: f64,
+    /// 正しく一致すべき表記ゆれ（M01）を1つ仕込む名簿行の割合
+    #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
+    variation_rate: f64,
+    /// CP932・CRLF で書く事務所の割合
+    #[arg(long, default_value_t = 0.3, value_parser = parse_rate)]
+    cp932_share: f64,
+    /// 住基ファイルの文字コード
+    #[arg(long, value_enum, default_value_t = RegistryEncodingArg::Utf8)]
+    registry_encoding: RegistryEncodingArg,
+    /// 基準日 YYYYMMDD（年齢・資格期間の基準。既定: 今日、日本時間）
+    #[arg(long, value_name = "YYYYMMDD", value_parser = parse_as_of)]
+    as_of: Option<Ymd>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RegistryEncodingArg {
+    Utf8,
+    Cp932,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("「{s}」は 0 から 1 の割合ではありません")),
+    }
 }
 
 const AFTER_HELP_MATCH: &str = "\
@@ -258,6 +319,38 @@ fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<O
                 },
             };
             pool.install(|| matching::run(&cfg, log))
+        }
+        Command::Gen(a) => {
+            if a.problem_rate + a.variation_rate > 1.0 {
+                return Err(Error::Usage(
+                    "--problem-rate と --variation-rate の和は 1 以下です".into(),
+                ));
+            }
+            let cfg = GenConfig {
+                out: a.out,
+                residents: a.residents,
+                recipients: a.recipients.unwrap_or(a.residents / 60),
+                offices: a.offices,
+                seed: a.seed,
+                problem_rate: a.problem_rate,
+                variation_rate: a.variation_rate,
+                cp932_share: a.cp932_share,
+                registry_cp932: matches!(a.registry_encoding, RegistryEncodingArg::Cp932),
+                as_of: a.as_of.unwrap_or_else(Ymd::today_jst),
+            };
+            let started = std::time::Instant::now();
+            let stats = pool.install(|| synth::run(&cfg))?;
+            let secs = started.elapsed().as_secs_f64();
+            log.info(format!(
+                "住基 {} 行、名簿 {} 行（{} ファイル）、正解 {} 件を {:.1} 秒で書きました → {}",
+                stats.registry_rows,
+                stats.roster_rows,
+                cfg.offices,
+                stats.truth.values().sum::<u64>(),
+                secs,
+                cfg.out.display()
+            ));
+            Ok(Outcome { worst: None })
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod normalize;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod synth;
 pub mod validate;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! (V15), counts, and streams rows to the output files. Output order is file, line, code,
 //! whatever the thread count.
 
+use crate::ingest::RawRecord;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -63,10 +64,33 @@ pub(crate) enum Checked {
     },
 }
 
-/// A row's values after the safe fixes (trimmed; contract order) and its fields as read.
+/// A row's values after the safe fixes (trimmed; contract order), packed in one allocation,
+/// and its fields as read. Matching holds one per roster row (up to 2 million).
 pub(crate) struct Kept {
-    pub values: [String; KEYS],
-    pub record: csv::ByteRecord,
+    text: Box<str>,
+    ends: [u32; KEYS],
+    pub record: RawRecord,
+}
+
+impl Kept {
+    pub fn new(values: [&str; KEYS], record: RawRecord) -> Kept {
+        let mut text = String::with_capacity(values.iter().map(|v| v.len()).sum());
+        let ends = values.map(|v| {
+            text.push_str(v);
+            text.len() as u32
+        });
+        Kept {
+            text: text.into_boxed_str(),
+            ends,
+            record,
+        }
+    }
+
+    pub fn value(&self, k: RosterKey) -> &str {
+        let i = k.index();
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+    }
 }
 
 pub(crate) struct RowDetail {
@@ -74,7 +98,7 @@ pub(crate) struct RowDetail {
     pub(crate) insurer_no: String,
     pub(crate) recipient_no: String,
     /// The record's fields, kept for the correction files when the row must change.
-    pub(crate) record: Option<csv::ByteRecord>,
+    pub(crate) record: Option<RawRecord>,
 }
 
 pub(crate) struct LineIssue {
@@ -214,12 +238,7 @@ fn check_record(
     let office = InlineStr::new(pick(RosterKey::InsurerNo));
     let recipient = InlineStr::new(pick(RosterKey::RecipientNo));
     let dup_key = row_hash(&values);
-    let kept = keep.then(|| {
-        Box::new(Kept {
-            values: RosterKey::ALL.map(|k| pick(k).to_string()),
-            record: raw.to_record(),
-        })
-    });
+    let kept = keep.then(|| Box::new(Kept::new(RosterKey::ALL.map(pick), raw.to_raw())));
     if check.issues.is_empty() {
         return Checked::Row {
             dup_key,
@@ -231,7 +250,7 @@ fn check_record(
     }
     let insurer_no = pick(RosterKey::InsurerNo).to_string();
     let recipient_no = pick(RosterKey::RecipientNo).to_string();
-    let record = check.needs_change().then(|| raw.to_record());
+    let record = check.needs_change().then(|| raw.to_raw());
     Checked::Row {
         dup_key,
         office,

@@ -15,5 +15,5 @@
 pub mod encoding;
 pub mod reader;
 
-pub use encoding::{Encoding, FileInfo, decode_field, sniff, sniff_full};
-pub use reader::{Block, FieldScratch, Fields, ReadStats, RecordReader, Span};
+pub use encoding::{Encoding, FileInfo, PREFIX, decode_field, sniff, sniff_full};
+pub use reader::{Block, FieldScratch, Fields, RawRecord, ReadStats, RecordReader, Span};

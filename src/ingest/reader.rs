@@ -150,12 +150,47 @@ impl<'a> Fields<'a> {
     }
 
     /// An owned copy (for the correction files).
-    pub fn to_record(&self) -> ByteRecord {
-        let mut r = ByteRecord::with_capacity(self.bytes.len(), self.len());
-        for f in self.iter() {
-            r.push_field(f);
+    pub fn to_raw(&self) -> RawRecord {
+        let mut bytes = Vec::with_capacity(self.ranges.iter().map(|r| r.len()).sum());
+        let ends = self
+            .iter()
+            .map(|f| {
+                bytes.extend_from_slice(f);
+                bytes.len() as u32
+            })
+            .collect();
+        RawRecord {
+            bytes: bytes.into_boxed_slice(),
+            ends,
         }
-        r
+    }
+}
+
+/// An owned record's fields as read (the file's encoding), for the correction files: two
+/// allocations, where a `csv::ByteRecord` takes three and twice the bytes of bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawRecord {
+    bytes: Box<[u8]>,
+    ends: Box<[u32]>,
+}
+
+impl RawRecord {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.bytes.get(start..end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 }
 

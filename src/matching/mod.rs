@@ -16,13 +16,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 use crate::exit::Outcome;
-use crate::findings::{Action, Finding, Severity, Source};
+use crate::findings::{Action, Code, Finding, Severity, Source};
 use crate::ingest::{self, Span};
 use crate::log::Log;
 use crate::normalize::name::name_key;
 use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
+use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
 use crate::report::results::ResultsWriter;
 use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals};
@@ -44,11 +47,14 @@ pub struct MatchConfig {
     pub fields: FieldMode,
 }
 
+/// Records whose verdicts are computed in parallel before they are written.
+const VERDICT_BATCH: usize = 1 << 14;
+
 /// One roster record, held from the roster pass to the output.
 pub(crate) struct Rec {
     pub source: Source,
-    pub insurer_no: String,
-    pub recipient_no: String,
+    /// 保険者番号 and 受給者番号 of a line that could not be read (a read one has them in `kept`).
+    unreadable_ids: Option<Box<[String; 2]>>,
     /// Entry-rule findings (V01–V16), in output order.
     pub findings: Vec<Finding>,
     /// 処理区分 the entry rules ask for (None: nothing to change).
@@ -60,10 +66,22 @@ pub(crate) struct Rec {
 }
 
 impl Rec {
+    pub fn insurer_no(&self) -> &str {
+        match &self.kept {
+            Some(k) => k.value(RosterKey::InsurerNo),
+            None => self.unreadable_ids.as_ref().map_or("", |i| &i[0]),
+        }
+    }
+
+    pub fn recipient_no(&self) -> &str {
+        match &self.kept {
+            Some(k) => k.value(RosterKey::RecipientNo),
+            None => self.unreadable_ids.as_ref().map_or("", |i| &i[1]),
+        }
+    }
+
     fn value(&self, k: RosterKey) -> &str {
-        self.kept
-            .as_ref()
-            .map_or("", |kept| &kept.values[k.index()])
+        self.kept.as_ref().map_or("", |kept| kept.value(k))
     }
 
     fn usable_number(&self) -> Option<u64> {
@@ -100,8 +118,7 @@ impl RowSink for Collect {
                 Rec {
                     source,
                     findings: unreadable_findings(source, issues, &insurer_no, &recipient_no),
-                    insurer_no,
-                    recipient_no,
+                    unreadable_ids: Some(Box::new([insurer_no, recipient_no])),
                     v_action: None,
                     kept: None,
                     duplicate: false,
@@ -132,8 +149,7 @@ impl RowSink for Collect {
                 };
                 Rec {
                     source,
-                    insurer_no: office.as_str().to_string(),
-                    recipient_no: recipient.as_str().to_string(),
+                    unreadable_ids: None,
                     findings,
                     v_action,
                     kept,
@@ -163,6 +179,15 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         recs: Vec::new(),
         unreadable: 0,
     };
+    // Rows are rarely under 128 bytes: one allocation up front instead of doubling a vector
+    // of a million records.
+    let roster_bytes: u64 = rc
+        .rosters
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    collect.recs.reserve((roster_bytes / 128) as usize);
     let mut seen = DupMap::default();
     let mut inputs = Vec::new();
     for (fi, path) in rc.rosters.iter().enumerate() {
@@ -211,14 +236,16 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
             continue;
         }
         match r.usable_number() {
-            Some(n) => idx.by_number.entry(n).or_default().push(i as u32),
+            Some(n) => {
+                idx.by_number.insert(n);
+            }
             None => {
                 if let (Some(name), Some(birth), Some(sex)) = (
                     name_key(r.value(RosterKey::Name)),
                     parse_birth(r.value(RosterKey::BirthDate)),
                     parse_sex(r.value(RosterKey::Sex)),
                 ) {
-                    idx.birth_sex.insert((birth, sex));
+                    idx.birth_sex.insert(birth, sex);
                     idx.by_person
                         .entry((name, birth, sex))
                         .or_default()
@@ -229,9 +256,18 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
     }
 
     // 3. Registry.
-    let reg_info = ingest::sniff_full(&cfg.registry, &files[registry_fi as usize])?;
-    let (hits, reg_stats, reg_header_line, reg_columns) =
-        registry::stream(&reg_info, &cfg.registry_layout, &idx)?;
+    let reg_name = &files[registry_fi as usize];
+    let mut reg_info = ingest::sniff(&cfg.registry, reg_name, None)?;
+    let streamed = match registry::stream(&reg_info, &cfg.registry_layout, &idx)? {
+        Some(s) => s,
+        None => {
+            // UTF-8 from the first bytes, but a later line is not: decide on the whole file.
+            reg_info = ingest::sniff_full(&cfg.registry, reg_name)?;
+            registry::stream(&reg_info, &cfg.registry_layout, &idx)?
+                .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?
+        }
+    };
+    let (hits, reg_stats, reg_header_line, reg_columns) = streamed;
     let registry_done = started.elapsed();
     log.info(format!(
         "{}: {} 行（{}）を照合、保持した住基行 {}",
@@ -258,92 +294,116 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         (0..rc.rosters.len()).map(|_| None).collect();
     let mut totals = Totals::default();
     let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
-    let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_office: HashMap<String, OfficeCounts> = HashMap::new();
+    let mut verdict_counts: HashMap<Option<Code>, u64> = HashMap::new();
+    let mut by_office: Vec<(String, OfficeCounts)> = Vec::new();
+    let mut office_ix: HashMap<String, usize> = HashMap::new();
     let mut worst: Option<Severity> = None;
     let unmask = rc.rules.unmask;
-    for rec in &recs {
-        totals.rows += 1;
-        let office_key = if rec.insurer_no.is_empty() {
-            "(空欄)".to_string()
-        } else {
-            rec.insurer_no.clone()
-        };
-        let office = by_office.entry(office_key).or_default();
-        office.rows += 1;
-        let v = verdict::decide(rec, &hits, cfg.fields);
-        *verdicts
-            .entry(v.code.map_or("-", |c| c.as_str()).to_string())
-            .or_default() += 1;
-        let mut findings = rec.findings.clone();
-        if let Some(f) = verdict::finding(rec, &v, &files, unmask) {
-            findings.push(f);
-        }
-        if !findings.is_empty() {
-            totals.rows_with_findings += 1;
-        }
-        for f in &findings {
-            totals.findings += 1;
-            match f.severity() {
-                Severity::Error => totals.errors += 1,
-                Severity::Warning => totals.warnings += 1,
-                Severity::Info => totals.info += 1,
+    // Verdicts are computed in parallel a batch at a time (normalizing both sides is the costly
+    // part), then written in roster order.
+    // Their results.csv rows are formatted there too.
+    let mut batch: Vec<(Verdict, Option<Finding>, Vec<u8>, u64)> = Vec::new();
+    for (b, chunk) in recs.chunks(VERDICT_BATCH).enumerate() {
+        batch.clear();
+        batch.par_extend(chunk.par_iter().map_init(
+            || RowFormatter::for_review(enc),
+            |fmt, rec| {
+                let v = verdict::decide(rec, &hits, cfg.fields);
+                let f = verdict::finding(rec, &v, &files, unmask);
+                let mut row = Vec::with_capacity(160);
+                ResultsWriter::format(fmt, rec, &v, &files, unmask, &mut row);
+                let replaced = std::mem::take(&mut fmt.replaced);
+                (v, f, row, replaced)
+            },
+        ));
+        for (i, (v, verdict_finding, row, replaced)) in batch.drain(..).enumerate() {
+            let rec = &recs[b * VERDICT_BATCH + i];
+            totals.rows += 1;
+            let office_key = match rec.insurer_no() {
+                "" => "(空欄)",
+                k => k,
+            };
+            let oi = match office_ix.get(office_key) {
+                Some(&i) => i,
+                None => {
+                    office_ix.insert(office_key.to_string(), by_office.len());
+                    by_office.push((office_key.to_string(), OfficeCounts::default()));
+                    by_office.len() - 1
+                }
+            };
+            let office = &mut by_office[oi].1;
+            office.rows += 1;
+            *verdict_counts.entry(v.code).or_default() += 1;
+            let mut findings = rec.findings.clone();
+            if let Some(f) = verdict_finding {
+                findings.push(f);
             }
-            worst = worst.max(Some(f.severity()));
-            *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
-            *office
-                .by_code
-                .entry(f.code.as_str().to_string())
-                .or_default() += 1;
-            findings_out.write(f, &files)?;
-        }
-        results_out.write(rec, &v, &files, unmask)?;
-        // Corrections: the entry rules' fixes plus what the verdict proposes.
-        let Some(kept) = &rec.kept else { continue };
-        if rec.duplicate {
-            continue;
-        }
-        let action = match (rec.v_action, v.action) {
-            (None, None) => continue,
-            (a, None) | (None, a) => a,
-            (Some(a), Some(b)) => Some(stronger(a, b)),
-        };
-        let Some(action) = action else { continue };
-        let mut values: Vec<String> = kept.values.to_vec();
-        for (k, proposed) in &v.proposals {
-            values[k.index()] = proposed.clone();
-        }
-        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        let fi = rec.source.file as usize;
-        review.write(action, &files[fi], rec.source.line, &refs)?;
-        if roster_outs[fi].is_none() {
-            let (info, scanned, _) = &inputs[fi];
-            roster_outs[fi] = Some(RosterCorrections::create(
-                corrections_dir.path(),
-                &names[fi],
-                info,
-                &header_of(info)?,
-                &scanned.columns,
-            )?);
-        }
-        if let Some(w) = roster_outs[fi].as_mut() {
-            // Only what changed from the row as read is re-encoded.
-            let changed: Vec<Option<&str>> = RosterKey::ALL
-                .iter()
-                .map(|k| {
-                    let new = values[k.index()].as_str();
-                    let was = kept
-                        .record
-                        .get(inputs[fi].1.columns.columns[k.index()].unwrap_or(usize::MAX))
-                        .map(|b| ingest::decode_field(b, inputs[fi].0.encoding));
-                    match was {
-                        Some(Ok(w)) if w == new => None,
-                        _ if new.is_empty() && was.is_none() => None,
-                        _ => Some(new),
-                    }
-                })
-                .collect();
-            w.write(action, &kept.record, &changed)?;
+            if !findings.is_empty() {
+                totals.rows_with_findings += 1;
+            }
+            for f in &findings {
+                totals.findings += 1;
+                match f.severity() {
+                    Severity::Error => totals.errors += 1,
+                    Severity::Warning => totals.warnings += 1,
+                    Severity::Info => totals.info += 1,
+                }
+                worst = worst.max(Some(f.severity()));
+                *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+                *office
+                    .by_code
+                    .entry(f.code.as_str().to_string())
+                    .or_default() += 1;
+                findings_out.write(f, &files)?;
+            }
+            results_out.write_formatted(&row, 1, replaced)?;
+            // Corrections: the entry rules' fixes plus what the verdict proposes.
+            let Some(kept) = &rec.kept else { continue };
+            if rec.duplicate {
+                continue;
+            }
+            let action = match (rec.v_action, v.action) {
+                (None, None) => continue,
+                (a, None) | (None, a) => a,
+                (Some(a), Some(b)) => Some(stronger(a, b)),
+            };
+            let Some(action) = action else { continue };
+            let mut refs: Vec<&str> = RosterKey::ALL.iter().map(|k| kept.value(*k)).collect();
+            for (k, proposed) in &v.proposals {
+                refs[k.index()] = proposed;
+            }
+            let values = &refs;
+            let fi = rec.source.file as usize;
+            review.write(action, &files[fi], rec.source.line, &refs)?;
+            if roster_outs[fi].is_none() {
+                let (info, scanned, _) = &inputs[fi];
+                roster_outs[fi] = Some(RosterCorrections::create(
+                    corrections_dir.path(),
+                    &names[fi],
+                    info,
+                    &header_of(info)?,
+                    &scanned.columns,
+                )?);
+            }
+            if let Some(w) = roster_outs[fi].as_mut() {
+                // Only what changed from the row as read is re-encoded.
+                let changed: Vec<Option<&str>> = RosterKey::ALL
+                    .iter()
+                    .map(|k| {
+                        let new = values[k.index()];
+                        let was = kept
+                            .record
+                            .get(inputs[fi].1.columns.columns[k.index()].unwrap_or(usize::MAX))
+                            .map(|b| ingest::decode_field(b, inputs[fi].0.encoding));
+                        match was {
+                            Some(Ok(w)) if w == new => None,
+                            _ if new.is_empty() && was.is_none() => None,
+                            _ => Some(new),
+                        }
+                    })
+                    .collect();
+                w.write(action, &kept.record, &changed)?;
+            }
         }
     }
     // Registry lines that could not be read.
@@ -455,7 +515,12 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         output_replacements: replaced,
         timings_ms: timings,
         fields: Some(cfg.fields.count()),
-        verdicts: Some(verdicts),
+        verdicts: Some(
+            verdict_counts
+                .into_iter()
+                .map(|(c, n)| (c.map_or("-", |c| c.as_str()).to_string(), n))
+                .collect(),
+        ),
         registry_rows_kept: Some(hits.rows_held as u64),
     };
     summary.write(&out.join("summary.json"))?;

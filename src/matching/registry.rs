@@ -28,19 +28,141 @@ pub enum RegKey {
     ChangedOn = 7,
 }
 
-/// One registry row that some roster record needs.
+/// One registry row that some roster record needs: its values in one allocation (a million
+/// hits are held at once when a national roster is matched).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegRow {
     pub line: u64,
-    pub number: String,
-    pub name: String,
-    pub kana: String,
-    pub birth: String,
-    pub sex: String,
-    pub address: String,
+    /// 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 住所, 異動年月日, concatenated.
+    text: Box<str>,
+    ends: [u32; 7],
     /// 状態 1: 消除 (death, emigration).
     pub removed: bool,
-    pub changed_on: String,
+}
+
+impl RegRow {
+    /// `values`: 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 住所, 異動年月日.
+    pub fn new(line: u64, values: [&str; 7], removed: bool) -> RegRow {
+        let mut text = String::with_capacity(values.iter().map(|v| v.len()).sum());
+        let ends = values.map(|v| {
+            text.push_str(v);
+            text.len() as u32
+        });
+        RegRow {
+            line,
+            text: text.into_boxed_str(),
+            ends,
+            removed,
+        }
+    }
+
+    fn value(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+    }
+
+    pub fn number(&self) -> &str {
+        self.value(0)
+    }
+    pub fn name(&self) -> &str {
+        self.value(1)
+    }
+    pub fn kana(&self) -> &str {
+        self.value(2)
+    }
+    pub fn birth(&self) -> &str {
+        self.value(3)
+    }
+    pub fn sex(&self) -> &str {
+        self.value(4)
+    }
+    pub fn address(&self) -> &str {
+        self.value(5)
+    }
+    pub fn changed_on(&self) -> &str {
+        self.value(6)
+    }
+}
+
+/// Hashes a 12-digit 個人番号 (already uniformly spread) with one multiplication: SipHash's
+/// cost showed in the profile of a 10-million-row stream, and these keys come from local
+/// files, not from an attacker.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NumberHasher(u64);
+
+impl std::hash::Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        let m = u128::from(self.0) * 0x9E37_79B9_7F4A_7C15;
+        (m >> 64) as u64 ^ m as u64
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+pub type NumberMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<NumberHasher>>;
+pub type NumberSet = HashSet<u64, std::hash::BuildHasherDefault<NumberHasher>>;
+
+/// A set of (birth date, sex) as a bitmap over the days of 1800–2299 (37 KB, in cache), with a
+/// hash set for dates outside it: the registry's rows are filtered on it before a name is
+/// normalized.
+#[derive(Debug, Default)]
+pub struct BirthSexSet {
+    bits: Vec<u64>,
+    others: HashSet<(u32, u8)>,
+    len: usize,
+}
+
+impl BirthSexSet {
+    fn slot(birth: u32, sex: u8) -> Option<usize> {
+        let (y, m, d) = (birth / 10_000, birth / 100 % 100, birth % 100);
+        if !(1800..2300).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        let day = ((y - 1800) * 12 + (m - 1)) * 31 + (d - 1);
+        Some(day as usize * 2 + usize::from(sex & 1))
+    }
+
+    pub fn insert(&mut self, birth: u32, sex: u8) {
+        match Self::slot(birth, sex) {
+            Some(i) => {
+                if self.bits.is_empty() {
+                    self.bits = vec![0; (500 * 12 * 31 * 2) / 64 + 1];
+                }
+                let (w, b) = (i / 64, 1u64 << (i % 64));
+                if self.bits[w] & b == 0 {
+                    self.bits[w] |= b;
+                    self.len += 1;
+                }
+            }
+            None => {
+                if self.others.insert((birth, sex)) {
+                    self.len += 1;
+                }
+            }
+        }
+    }
+
+    pub fn contains(&self, birth: u32, sex: u8) -> bool {
+        match Self::slot(birth, sex) {
+            Some(i) => self
+                .bits
+                .get(i / 64)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0),
+            None => self.others.contains(&(birth, sex)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// Key of the no-number search: normalized name + birth date + sex.
@@ -49,12 +171,12 @@ pub type SearchKey = (String, u32, u8);
 /// What the roster asks of the registry.
 #[derive(Default)]
 pub struct Indexes {
-    /// Usable 個人番号 → roster records carrying it.
-    pub by_number: HashMap<u64, Vec<u32>>,
+    /// Usable 個人番号 on the roster.
+    pub by_number: NumberSet,
     /// (normalized name, birth, sex) → roster records without a usable number.
     pub by_person: HashMap<SearchKey, Vec<u32>>,
     /// (birth, sex) of those records: a cheap filter before a registry name is normalized.
-    pub birth_sex: HashSet<(u32, u8)>,
+    pub birth_sex: BirthSexSet,
 }
 
 /// A registry line that could not be read (V14/V16 in findings.csv with the registry's name).
@@ -76,7 +198,7 @@ enum Probe {
 #[derive(Default)]
 pub struct Hits {
     /// Per 個人番号: the first registry row with it, and how many rows carried it.
-    pub by_number: HashMap<u64, (RegRow, u32)>,
+    pub by_number: NumberMap<(RegRow, u32)>,
     /// Per search key: the resident (状態 0) rows found, in registry order.
     pub by_person: HashMap<SearchKey, Vec<RegRow>>,
     pub bad_lines: Vec<BadLine>,
@@ -152,19 +274,23 @@ fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &I
         };
         v.trim_matches([' ', '\u{3000}'])
     };
-    let row = || RegRow {
-        line: fields.line,
-        number: get(RegKey::MyNumber).to_string(),
-        name: get(RegKey::Name).to_string(),
-        kana: get(RegKey::NameKana).to_string(),
-        birth: get(RegKey::BirthDate).to_string(),
-        sex: get(RegKey::Sex).to_string(),
-        address: get(RegKey::Address).to_string(),
-        removed: get(RegKey::Status) == "1",
-        changed_on: get(RegKey::ChangedOn).to_string(),
+    let row = || {
+        RegRow::new(
+            fields.line,
+            [
+                get(RegKey::MyNumber),
+                get(RegKey::Name),
+                get(RegKey::NameKana),
+                get(RegKey::BirthDate),
+                get(RegKey::Sex),
+                get(RegKey::Address),
+                get(RegKey::ChangedOn),
+            ],
+            get(RegKey::Status) == "1",
+        )
     };
     if let Some(n) = parse_number(get(RegKey::MyNumber))
-        && idx.by_number.contains_key(&n)
+        && idx.by_number.contains(&n)
     {
         return Probe::Number(n, row());
     }
@@ -177,7 +303,7 @@ fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &I
     ) else {
         return Probe::Miss;
     };
-    if !idx.birth_sex.contains(&(birth, sex)) {
+    if !idx.birth_sex.contains(birth, sex) {
         return Probe::Miss;
     }
     let Some(name) = name_key(get(RegKey::Name)) else {
@@ -190,23 +316,44 @@ fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &I
     Probe::Miss
 }
 
-/// Reads the registry once and returns the rows the indexes asked for.
-pub fn stream(
-    info: &FileInfo,
-    layout: &Layout,
-    idx: &Indexes,
-) -> Result<(Hits, ReadStats, u64, ColumnMap), Error> {
+/// What one pass over the registry gave.
+pub type Streamed = (Hits, ReadStats, u64, ColumnMap);
+
+/// Reads the registry once and returns the rows the indexes asked for. `None` when the file was
+/// taken for UTF-8 from its first bytes ([`FileInfo::provisional`]) and a later line is not:
+/// the caller decides on the whole file and streams it again.
+pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<Streamed>, Error> {
     let reader = RecordReader::open(info)?;
     let columns = layout.resolve(&info.display, &reader.header)?;
     let header_line = reader.header_line;
     let (tx, rx) = mpsc::sync_channel::<Result<Block, Error>>(2);
     let (back_tx, back_rx) = mpsc::channel::<Block>();
-    let mut hits = Hits::default();
+    // The hits of each block go to their own thread, so inserting them overlaps the next
+    // block's probes instead of holding the workers up.
+    let (found_tx, found_rx) = mpsc::sync_channel::<Vec<Probe>>(4);
     let columns_ref = &columns;
-    let stats = std::thread::scope(|s| -> Result<ReadStats, Error> {
+    let (stats, hits) = std::thread::scope(|s| -> Result<(Option<ReadStats>, Hits), Error> {
         let producer = s.spawn(move || reader.produce(tx, back_rx));
+        let collector = s.spawn(move || {
+            let mut hits = Hits::default();
+            hits.by_number.reserve(idx.by_number.len());
+            for found in found_rx.iter() {
+                for p in found {
+                    match p {
+                        Probe::Number(n, row) => {
+                            let e = hits.by_number.entry(n).or_insert((row, 0));
+                            e.1 += 1;
+                        }
+                        Probe::Person(key, row) => hits.by_person.entry(key).or_default().push(row),
+                        Probe::Bad(b) => hits.bad_lines.push(b),
+                        Probe::Miss => {}
+                    }
+                }
+            }
+            hits
+        });
         let mut failed = None;
-        let mut found: Vec<Probe> = Vec::new();
+        let mut not_utf8 = false;
         for block in rx.iter() {
             let block = match block {
                 Ok(b) => b,
@@ -216,7 +363,7 @@ pub fn stream(
                 }
             };
             // Only hits are collected: a block of misses allocates nothing.
-            found.clear();
+            let mut found: Vec<Probe> = Vec::new();
             found.par_extend(
                 block
                     .spans
@@ -227,28 +374,72 @@ pub fn stream(
                     })
                     .filter(|p| !matches!(p, Probe::Miss)),
             );
-            for p in found.drain(..) {
-                match p {
-                    Probe::Number(n, row) => {
-                        let e = hits.by_number.entry(n).or_insert((row, 0));
-                        e.1 += 1;
-                    }
-                    Probe::Person(key, row) => hits.by_person.entry(key).or_default().push(row),
-                    Probe::Bad(b) => hits.bad_lines.push(b),
-                    Probe::Miss => {}
-                }
-            }
             let _ = back_tx.send(block);
+            if info.provisional
+                && found
+                    .iter()
+                    .any(|p| matches!(p, Probe::Bad(b) if b.code == crate::findings::Code::V14))
+            {
+                not_utf8 = true;
+                break;
+            }
+            if !found.is_empty() && found_tx.send(found).is_err() {
+                break;
+            }
         }
         drop(rx);
+        drop(found_tx);
         let stats = producer
             .join()
             .map_err(|_| Error::Internal("住基の読み込みスレッドが異常終了しました".into()))?;
+        let hits = collector
+            .join()
+            .map_err(|_| Error::Internal("住基の照合結果の集約が異常終了しました".into()))?;
         match failed {
             Some(e) => Err(e),
-            None => stats,
+            None if not_utf8 => Ok((None, hits)),
+            None => Ok((Some(stats?), hits)),
         }
     })?;
+    let mut hits = hits;
+    let Some(stats) = stats else { return Ok(None) };
     hits.rows_held = hits.by_number.len() + hits.by_person.values().map(Vec::len).sum::<usize>();
-    Ok((hits, stats, header_line, columns))
+    Ok(Some((hits, stats, header_line, columns)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn birth_sex_set_holds_exactly_what_was_inserted() {
+        let mut s = BirthSexSet::default();
+        assert!(s.is_empty());
+        s.insert(19450312, 1);
+        s.insert(17000101, 2); // outside the bitmap's years
+        s.insert(19450312, 1);
+        assert!(!s.is_empty());
+        assert!(s.contains(19450312, 1));
+        assert!(!s.contains(19450312, 2), "sex is part of the key");
+        assert!(!s.contains(19450313, 1));
+        assert!(!s.contains(19440312, 1));
+        assert!(s.contains(17000101, 2));
+        assert!(!s.contains(17000101, 1));
+        // Dates that are not dates never collide with real ones.
+        assert!(!s.contains(19451312, 1));
+        assert!(!s.contains(19450300, 1));
+        assert!(!s.contains(22991231, 1));
+        s.insert(22991231, 2);
+        assert!(s.contains(22991231, 2));
+    }
+
+    #[test]
+    fn number_hasher_spreads_sequential_numbers() {
+        use std::hash::BuildHasher;
+        let b = std::hash::BuildHasherDefault::<NumberHasher>::default();
+        let buckets: std::collections::HashSet<u64> =
+            (0..4096u64).map(|n| b.hash_one(n) >> 52).collect();
+        // 4096 sequential keys over 4096 top-bit buckets: a good spread fills most of them.
+        assert!(buckets.len() > 2400, "{}", buckets.len());
+    }
 }

@@ -29,13 +29,13 @@ impl FieldMode {
 
 /// The verdict of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Verdict<'h> {
     /// None for a line that could not be read (判定 `-`).
     pub code: Option<Code>,
     /// 氏名, 氏名カナ, 生年月日, 性別, 住所.
     pub fields: [FieldMatch; 5],
     /// The registry row compared (number match) or proposed (M40).
-    pub registry: Option<RegRow>,
+    pub registry: Option<&'h RegRow>,
     /// Candidates' numbers (M40/M41), best first.
     pub candidates: Vec<String>,
     /// 処理区分 the verdict asks for in the correction files.
@@ -59,19 +59,19 @@ fn exact_or(a: &str, b: &str, valid: bool) -> FieldMatch {
 /// Compares a record with a registry row: 氏名, カナ, 生年月日, 性別, 住所.
 pub fn compare(rec: &Rec, reg: &RegRow, mode: FieldMode) -> [FieldMatch; 5] {
     let v = |k| rec.value(k);
-    let kana = if mode == FieldMode::Five && !reg.kana.is_empty() {
-        compare_kana(v(RosterKey::NameKana), &reg.kana)
+    let kana = if mode == FieldMode::Five && !reg.kana().is_empty() {
+        compare_kana(v(RosterKey::NameKana), reg.kana())
     } else {
         FieldMatch::NotCompared
     };
     let birth_ok = Ymd::parse_yyyymmdd(v(RosterKey::BirthDate)).is_some();
     let sex_ok = parse_sex(v(RosterKey::Sex)).is_some();
     [
-        compare_name(v(RosterKey::Name), &reg.name),
+        compare_name(v(RosterKey::Name), reg.name()),
         kana,
-        exact_or(v(RosterKey::BirthDate), &reg.birth, birth_ok),
-        exact_or(v(RosterKey::Sex), &reg.sex, sex_ok),
-        compare_address(v(RosterKey::Address), &reg.address),
+        exact_or(v(RosterKey::BirthDate), reg.birth(), birth_ok),
+        exact_or(v(RosterKey::Sex), reg.sex(), sex_ok),
+        compare_address(v(RosterKey::Address), reg.address()),
     ]
 }
 
@@ -95,7 +95,7 @@ pub fn code_of(f: &[FieldMatch; 5]) -> Code {
     }
 }
 
-pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
+pub fn decide<'h>(rec: &Rec, hits: &'h Hits, mode: FieldMode) -> Verdict<'h> {
     let mut v = Verdict {
         code: None,
         fields: NONE,
@@ -114,7 +114,7 @@ pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
             return v;
         };
         v.fields = compare(rec, reg, mode);
-        v.registry = Some(reg.clone());
+        v.registry = Some(reg);
         if reg.removed {
             v.code = Some(Code::M31);
             v.action = Some(Action::Delete);
@@ -125,18 +125,21 @@ pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
         match code {
             Code::M10 => {
                 v.action = Some(Action::Review);
-                v.proposals.push((RosterKey::Address, reg.address.clone()));
+                v.proposals
+                    .push((RosterKey::Address, reg.address().to_string()));
             }
             Code::M11 => {
                 v.action = Some(Action::Review);
-                v.proposals.push((RosterKey::Name, reg.name.clone()));
+                v.proposals.push((RosterKey::Name, reg.name().to_string()));
                 if v.fields[1] == FieldMatch::Differ {
-                    v.proposals.push((RosterKey::NameKana, reg.kana.clone()));
+                    v.proposals
+                        .push((RosterKey::NameKana, reg.kana().to_string()));
                 }
             }
             Code::M12 => {
                 v.action = Some(Action::Review);
-                v.proposals.push((RosterKey::NameKana, reg.kana.clone()));
+                v.proposals
+                    .push((RosterKey::NameKana, reg.kana().to_string()));
             }
             Code::M20 => v.action = Some(Action::Delete),
             _ => {}
@@ -161,7 +164,7 @@ pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
         .iter()
         .copied()
         .filter(|r| {
-            compare_address(rec.value(RosterKey::Address), &r.address) != FieldMatch::Differ
+            compare_address(rec.value(RosterKey::Address), r.address()) != FieldMatch::Differ
         })
         .collect();
     let chosen = match (found.len(), same_address.len()) {
@@ -171,16 +174,17 @@ pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
     };
     let mut ranked = same_address.clone();
     ranked.extend(found.iter().copied().filter(|r| !same_address.contains(r)));
-    v.candidates = ranked.iter().map(|r| r.number.clone()).collect();
+    v.candidates = ranked.iter().map(|r| r.number().to_string()).collect();
     match (found.len(), chosen) {
         (0, _) => v.code = Some(Code::M42),
         (_, Some(reg)) => {
             v.code = Some(Code::M40);
             v.fields = compare(rec, reg, mode);
-            v.registry = Some(reg.clone());
-            v.candidates = vec![reg.number.clone()];
+            v.registry = Some(reg);
+            v.candidates = vec![reg.number().to_string()];
             v.action = Some(Action::Review);
-            v.proposals.push((RosterKey::MyNumber, reg.number.clone()));
+            v.proposals
+                .push((RosterKey::MyNumber, reg.number().to_string()));
         }
         (_, None) => v.code = Some(Code::M41),
     }
@@ -188,7 +192,7 @@ pub fn decide(rec: &Rec, hits: &Hits, mode: FieldMode) -> Verdict {
 }
 
 /// The finding for verdicts M10 and above (M00/M01 appear only in results.csv).
-pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option<Finding> {
+pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Option<Finding> {
     let code = v.code?;
     if code < Code::M10 {
         return None;
@@ -199,7 +203,7 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
     } else {
         "個人番号が使えません（桁数か検査用数字の誤り）"
     };
-    let reg = v.registry.as_ref();
+    let reg = v.registry;
     let reg_line = reg.map_or(String::new(), |r| format!("（住基 {}行目）", r.line));
     let differing: Vec<&str> = ["氏名", "氏名カナ", "生年月日", "性別", "住所"]
         .iter()
@@ -213,7 +217,7 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
             format!(
                 "住所が住基と異なります{reg_line}。名簿「{}」、住基「{}」。転居の可能性があります。住基の住所で修正するか確認してください",
                 rec.value(RosterKey::Address),
-                reg.map_or("", |r| r.address.as_str())
+                reg.map_or("", |r| r.address())
             ),
             Action::Review,
         ),
@@ -222,7 +226,7 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
             format!(
                 "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。婚姻などによる変更か確認してください",
                 rec.value(RosterKey::Name),
-                reg.map_or("", |r| r.name.as_str())
+                reg.map_or("", |r| r.name())
             ),
             Action::Review,
         ),
@@ -231,7 +235,7 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
             format!(
                 "氏名カナが住基と異なります{reg_line}。名簿「{}」、住基「{}」。確認してください",
                 rec.value(RosterKey::NameKana),
-                reg.map_or("", |r| r.kana.as_str())
+                reg.map_or("", |r| r.kana())
             ),
             Action::Review,
         ),
@@ -252,7 +256,7 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
             "個人番号",
             format!(
                 "個人番号 {number} の住基の記録は消除されています（死亡・転出など、異動日 {}）{reg_line}。登録をやめてください",
-                reg.map_or("", |r| r.changed_on.as_str())
+                reg.map_or("", |r| r.changed_on())
             ),
             Action::Delete,
         ),
@@ -291,8 +295,8 @@ pub fn finding(rec: &Rec, v: &Verdict, files: &[String], unmask: bool) -> Option
     Some(Finding {
         code,
         source: rec.source,
-        insurer_no: rec.insurer_no.clone(),
-        recipient_no: rec.recipient_no.clone(),
+        insurer_no: rec.insurer_no().to_string(),
+        recipient_no: rec.recipient_no().to_string(),
         field: field.to_string(),
         message,
         action,

@@ -57,6 +57,9 @@ pub fn address_key(s: &str) -> Option<AddressKey> {
 /// NotCompared when either side has no key.
 pub fn compare_address(roster: &str, registry: &str) -> FieldMatch {
     let (a, b) = (roster.trim(), registry.trim());
+    if a == b && plain_address(a) {
+        return FieldMatch::Equal;
+    }
     let Some(pa) = parse(a) else {
         return FieldMatch::NotCompared;
     };
@@ -111,6 +114,29 @@ fn parse(s: &str) -> Option<Parsed> {
         },
         prefecture,
     })
+}
+
+/// Kanji, kana, digits, Latin letters, hyphens and spaces only, with at least one letter or
+/// digit: [`parse`] surely gives a key, so a value equal as written is 一致 without parsing it.
+pub(crate) fn plain_address(s: &str) -> bool {
+    let mut letter = false;
+    s.chars().all(|c| match c {
+        '\u{4E00}'..='\u{9FFF}'
+        | '々'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}'
+        | '０'..='９'
+        | 'Ａ'..='Ｚ'
+        | 'ａ'..='ｚ'
+        | '0'..='9'
+        | 'A'..='Z'
+        | 'a'..='z' => {
+            letter = true;
+            true
+        }
+        'ー' | '－' | '-' | '\u{3000}' | ' ' => true,
+        _ => false,
+    }) && letter
 }
 
 /// Step 1: per-char fold; runs of spaces become one `' '`, none at either end.
@@ -175,7 +201,7 @@ fn is_kana(c: char) -> bool {
 }
 
 /// The 47 prefectures (都道府県), in JIS X 0401 order.
-const PREFECTURES: [&str; 47] = [
+pub(crate) const PREFECTURES: [&str; 47] = [
     "北海道",
     "青森県",
     "岩手県",
@@ -738,6 +764,17 @@ mod tests {
             if let Some(k) = key.filter(|k| k.building.is_empty()) {
                 let again = address_key(&k.street).map(|k| k.street);
                 prop_assert_eq!(again, Some(k.street.clone()), "{:?}", a);
+            }
+        }
+
+        /// The 一致 fast path: an address it accepts always parses (so skipping the parse is
+        /// right).
+        #[test]
+        fn plain_addresses_always_have_keys(
+            s in "[\u{4E00}-\u{9FFF}々\u{3041}-\u{3096}\u{30A1}-\u{30FA}０-９Ａ-Ｚａ-ｚ0-9A-Za-zー－\\-\u{3000} ]{0,16}",
+        ) {
+            if plain_address(&s) {
+                prop_assert!(address_key(&s).is_some(), "{:?}", s);
             }
         }
 

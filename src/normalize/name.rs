@@ -197,17 +197,52 @@ fn small_to_large(c: char) -> char {
 /// surrounding spaces), Variant when the keys are equal, Differ otherwise, NotCompared when either
 /// key is None.
 pub fn compare_name(roster: &str, registry: &str) -> FieldMatch {
-    compare_by(roster, registry, name_key)
+    compare_by(roster, registry, name_key, plain_name)
 }
 
 /// [`compare_name`] for カナ values, on [`kana_key`].
 pub fn compare_kana(roster: &str, registry: &str) -> FieldMatch {
-    compare_by(roster, registry, kana_key)
+    compare_by(roster, registry, kana_key, plain_kana)
 }
 
-fn compare_by(roster: &str, registry: &str, key: fn(&str) -> Option<String>) -> FieldMatch {
+/// Kanji, kana and spaces only, with at least one letter: [`name_key`] is surely `Some`, so a
+/// value equal as written is 一致 without building the key (most rows of a roster).
+pub(crate) fn plain_name(s: &str) -> bool {
+    let mut letter = false;
+    s.chars().all(|c| match c {
+        '\u{4E00}'..='\u{9FFF}' | '々' | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' => {
+            letter = true;
+            true
+        }
+        'ー' | '\u{3000}' | ' ' => true,
+        _ => false,
+    }) && letter
+}
+
+/// Full-width katakana, ー and spaces only, with at least one letter: [`kana_key`] is `Some`.
+pub(crate) fn plain_kana(s: &str) -> bool {
+    let mut letter = false;
+    s.chars().all(|c| match c {
+        '\u{30A1}'..='\u{30FA}' => {
+            letter = true;
+            true
+        }
+        'ー' | '\u{3000}' | ' ' => true,
+        _ => false,
+    }) && letter
+}
+
+fn compare_by(
+    roster: &str,
+    registry: &str,
+    key: fn(&str) -> Option<String>,
+    plain: fn(&str) -> bool,
+) -> FieldMatch {
     let (a, b) = (roster.trim(), registry.trim());
     if a == b {
+        if plain(a) {
+            return FieldMatch::Equal;
+        }
         return match key(a) {
             Some(_) => FieldMatch::Equal,
             None => FieldMatch::NotCompared,
@@ -944,6 +979,21 @@ mod tests {
             let v = variant_spelling(&s, &flags);
             prop_assert_eq!(name_key(&v), name_key(&s), "{:?} vs {:?}", v, s);
             prop_assert_ne!(compare_name(&s, &v), FieldMatch::Differ);
+        }
+
+        /// The 一致 fast path: a value it accepts always has a key (so skipping the key is right).
+        #[test]
+        fn plain_values_always_have_keys(
+            s in "[\u{4E00}-\u{9FFF}々\u{3041}-\u{3096}\u{30A1}-\u{30FA}ー\u{3000} ]{0,10}",
+        ) {
+            if plain_name(&s) {
+                prop_assert!(name_key(&s).is_some(), "{:?}", s);
+                prop_assert_eq!(compare_name(&s, &s), FieldMatch::Equal);
+            }
+            if plain_kana(&s) {
+                prop_assert!(kana_key(&s).is_some(), "{:?}", s);
+                prop_assert_eq!(compare_kana(&s, &s), FieldMatch::Equal);
+            }
         }
 
         #[test]

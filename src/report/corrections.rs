@@ -99,7 +99,7 @@ impl RosterCorrections {
     pub fn write(
         &mut self,
         action: Action,
-        record: &csv::ByteRecord,
+        record: &crate::ingest::RawRecord,
         changed: &[Option<&str>],
     ) -> Result<(), Error> {
         let enc = self.out.encoding();

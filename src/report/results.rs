@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::csvout::{CsvOut, OutputEncoding};
+use super::csvout::{CsvOut, OutputEncoding, RowFormatter};
 use crate::error::Error;
 use crate::findings::mask::show_my_number;
 use crate::matching::{Rec, Verdict};
@@ -35,19 +35,22 @@ impl ResultsWriter {
         Ok(ResultsWriter { out })
     }
 
-    /// My Numbers (the record's and the candidates') are masked unless `unmask`.
-    pub(crate) fn write(
-        &mut self,
+    /// Formats one record's row into `out` (in a worker thread; written in order with
+    /// [`ResultsWriter::write_formatted`]). My Numbers (the record's and the candidates') are
+    /// masked unless `unmask`.
+    pub(crate) fn format(
+        fmt: &mut RowFormatter,
         rec: &Rec,
-        v: &Verdict,
+        v: &Verdict<'_>,
         files: &[String],
         unmask: bool,
-    ) -> Result<(), Error> {
+        out: &mut Vec<u8>,
+    ) {
         let file = files
             .get(rec.source.file as usize)
             .map_or("", String::as_str);
         let number = rec.kept.as_ref().map_or(String::new(), |k| {
-            show_my_number(&k.values[RosterKey::MyNumber.index()], unmask)
+            show_my_number(k.value(RosterKey::MyNumber), unmask)
         });
         let candidates: Vec<String> = v
             .candidates
@@ -58,15 +61,20 @@ impl ResultsWriter {
         let mut row: Vec<&str> = vec![
             file,
             &line,
-            &rec.insurer_no,
-            &rec.recipient_no,
+            rec.insurer_no(),
+            rec.recipient_no(),
             &number,
             v.code.map_or("-", |c| c.as_str()),
         ];
         row.extend(v.fields.iter().map(|m| m.label()));
         let candidates = candidates.join("/");
         row.push(&candidates);
-        self.out.text_row(&row)
+        fmt.text_row(&row, out);
+    }
+
+    /// Rows formatted by [`ResultsWriter::format`] with a formatter for this file's encoding.
+    pub fn write_formatted(&mut self, bytes: &[u8], rows: u64, replaced: u64) -> Result<(), Error> {
+        self.out.preformatted(bytes, rows, replaced)
     }
 
     pub fn replaced(&self) -> u64 {

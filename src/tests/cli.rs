@@ -507,3 +507,69 @@ fn match_keeps_only_registry_hits() {
     assert_eq!(results[2][5], "M30");
     assert_eq!(results[1][10], "ゆれ");
 }
+
+/// A BOM-less registry is taken for UTF-8 from its first 4 MiB; one later line that is not
+/// UTF-8 makes the whole file CP932 (the contract's rule), read again from the start. (ASCII
+/// headers through a vendor schema, so the file means the same in both encodings.)
+#[test]
+fn match_registry_with_late_non_utf8_line_is_read_again_as_cp932() {
+    use crate::rules::check_digit::my_number_check_digit;
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(
+        dir.path(),
+        "roster.csv",
+        format!("{HEADER}\n{}\n", clean_row(1)),
+    );
+    let mut schema = String::from("layout = \"registry\"\n");
+    let keys = [
+        "個人番号",
+        "氏名",
+        "氏名カナ",
+        "生年月日",
+        "性別",
+        "住所",
+        "状態",
+        "異動年月日",
+    ];
+    for (i, k) in keys.iter().enumerate() {
+        schema.push_str(&format!("[[field]]\nkey = \"{k}\"\nheaders = [\"c{i}\"]\n"));
+    }
+    let schema = write(dir.path(), "registry.toml", schema);
+    let mut reg = b"c0,c1,c2,c3,c4,c5,c6,c7\n".to_vec();
+    for i in 0..90_000u64 {
+        let base = format!("{:011}", 50_000_000_000u64 + i);
+        let n = format!("{base}{}", my_number_check_digit(&base).unwrap());
+        reg.extend_from_slice(
+            format!("{n},TANIN {i},,19800101,1,MINATO 4-2-8,0,20200101\n").as_bytes(),
+        );
+    }
+    // ｱ in CP932 (0xB1): not UTF-8.
+    reg.extend_from_slice(b"500000000001,\xb1,,19800101,1,X,0,20200101\n");
+    let g = dir.path().join("registry.csv");
+    std::fs::write(&g, &reg).unwrap();
+    assert!(reg.len() as u64 > crate::ingest::PREFIX);
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "match".as_ref(),
+        r.as_os_str(),
+        "--registry".as_ref(),
+        g.as_os_str(),
+        "--schema".as_ref(),
+        schema.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, exit::FOUND_ERRORS, "the roster row is M30: {err}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let registry = &summary["inputs"][1];
+    assert_eq!(registry["encoding"], "cp932", "{registry}");
+    assert_eq!(registry["rows"], 90_001);
+    // Read as CP932, the last line decodes (ｱ): no V14 left over from the first attempt.
+    assert_eq!(registry["unreadable_lines"], 0, "{registry}");
+    assert!(
+        !std::fs::read_to_string(out.join("findings.csv"))
+            .unwrap()
+            .contains("V14")
+    );
+}

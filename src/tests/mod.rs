@@ -8,3 +8,4 @@ mod cli;
 mod golden;
 mod props;
 pub(crate) mod support;
+mod synth;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Bulk-matching benchmark: generate a dataset with `totsugo gen`, then time `totsugo match` on it
+# next to the floor (parsing the same registry with the csv crate, examples/csv_floor.rs), with
+# wall time and peak RSS from /usr/bin/time -v. Prints medians and the ratio.
+#
+#   benches/bulk.sh                               # roster ≈1,000,000 × registry 10,000,000
+#   RESIDENTS=1000000 RECIPIENTS=100000 benches/bulk.sh
+#
+# Settings (environment): RESIDENTS, RECIPIENTS, OFFICES (50), RUNS (3), DATA (the dataset
+# folder, kept between runs: generation is skipped when it exists), FIELDS (5).
+# Needs ~1.4 GB of disk per 10 million residents.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RESIDENTS=${RESIDENTS:-10000000}
+RECIPIENTS=${RECIPIENTS:-$((RESIDENTS / 10))}
+OFFICES=${OFFICES:-50}
+RUNS=${RUNS:-3}
+FIELDS=${FIELDS:-5}
+AS_OF=20261121
+DATA=${DATA:-bench-data/r${RESIDENTS}_m${RECIPIENTS}}
+TARGET=${CARGO_TARGET_DIR:-target}
+
+cargo build --release --locked --bin totsugo --example csv_floor
+BIN=$TARGET/release/totsugo
+FLOOR=$TARGET/release/examples/csv_floor
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/totsugo-bulk.XXXXXX")
+trap 'rm -rf "$LOGS"' EXIT
+
+# "wall_seconds peak_rss_kb" of one /usr/bin/time -v log.
+measure() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", text)
+h, m, s = wall.groups()
+secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+print(f"{secs:.2f} {rss}")
+PY
+}
+
+median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' "$@"; }
+
+if [ ! -f "$DATA/registry.csv" ]; then
+    echo "== generating $RESIDENTS residents, ~$RECIPIENTS roster rows in $OFFICES offices → $DATA"
+    /usr/bin/time -v "$BIN" gen --residents "$RESIDENTS" --recipients "$RECIPIENTS" \
+        --offices "$OFFICES" --seed 1 --as-of "$AS_OF" --out "$DATA" 2> "$LOGS/gen.log" \
+        || { cat "$LOGS/gen.log"; exit 1; }
+    read -r secs rss < <(measure "$LOGS/gen.log")
+    echo "gen: ${secs} s, peak RSS $((rss / 1024)) MiB, $(python3 -c "print(f'{$RESIDENTS/$secs:,.0f}')") registry rows/s"
+fi
+ROSTERS=("$DATA"/roster_*.csv)
+REG_ROWS=$(($(wc -l < "$DATA/registry.csv") - 1))
+ROSTER_ROWS=$(($(cat "${ROSTERS[@]}" | wc -l) - ${#ROSTERS[@]}))
+echo "== data: registry $REG_ROWS rows ($(du -h "$DATA/registry.csv" | cut -f1)), rosters $ROSTER_ROWS rows in ${#ROSTERS[@]} files"
+echo "== machine: $(nproc) cores, $(python3 -c "import os; print(round(os.sysconf('SC_PAGE_SIZE')*os.sysconf('SC_PHYS_PAGES')/2**30))") GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+match_walls=(); match_rss=(); floor_walls=()
+for i in $(seq "$RUNS"); do
+    # The floor first, so both read the registry from a warm page cache.
+    /usr/bin/time -v "$FLOOR" "$DATA/registry.csv" > /dev/null 2> "$LOGS/floor.log"
+    read -r secs _ < <(measure "$LOGS/floor.log")
+    floor_walls+=("$secs")
+    set +e
+    /usr/bin/time -v "$BIN" match "${ROSTERS[@]}" --registry "$DATA/registry.csv" \
+        --out "$DATA/out" --as-of "$AS_OF" --fields "$FIELDS" -q 2> "$LOGS/match.log"
+    code=$?
+    set -e
+    # Exit 1 is expected (the data carries errors); 2 means the run failed.
+    if [ "$code" -ge 2 ]; then cat "$LOGS/match.log"; exit 1; fi
+    read -r secs rss < <(measure "$LOGS/match.log")
+    match_walls+=("$secs"); match_rss+=("$rss")
+    echo "run $i: match ${secs} s, peak RSS $((rss / 1024)) MiB; csv floor ${floor_walls[-1]} s"
+done
+m=$(median "${match_walls[@]}"); f=$(median "${floor_walls[@]}")
+peak=$(printf '%s\n' "${match_rss[@]}" | sort -n | tail -1)
+echo "== median of $RUNS: match $m s ($(python3 -c "print(f'{$REG_ROWS/$m:,.0f}')") registry rows/s), csv floor $f s, ratio $(python3 -c "print(f'{$m/$f:.2f}')")×, peak RSS $((peak / 1024)) MiB"
+python3 - "$DATA/out/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1], encoding="utf-8"))
+print("== stages (ms, last run):", s["timings_ms"], " registry rows kept:", s.get("registry_rows_kept"))
+print("== verdicts:", s.get("verdicts"))
+PY

@@ -1,0 +1,199 @@
+//! Registry matching: the whole `totsugo match` on generated data, the csv-crate parse of the
+//! same registry (the floor the issue compares against), and the normalizer's hot paths.
+//!
+//! `cargo bench --bench matching` (RESIDENTS=… and RECIPIENTS=… to change the size; default
+//! 1,000,000 residents and 100,000 roster rows). The national-scale run (1M × 10M) is
+//! `benches/bulk.sh`, which times the release binary with `/usr/bin/time -v`.
+
+// Harness code on generated data: a failure here is a broken bench, not bad input.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use totsugo::log::{Log, Verbosity};
+use totsugo::matching::{FieldMode, MatchConfig, run};
+use totsugo::normalize::address::{address_key, compare_address};
+use totsugo::normalize::name::{compare_name, kana_key, name_key};
+use totsugo::report::OutputEncoding;
+use totsugo::rules::RuleContext;
+use totsugo::rules::date::Ymd;
+use totsugo::schema::{Layout, LayoutKind};
+use totsugo::synth::{GenConfig, run as generate};
+use totsugo::validate::ValidateConfig;
+
+fn main() {
+    divan::main();
+}
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn as_of() -> Ymd {
+    Ymd::new(2026, 11, 21).unwrap()
+}
+
+struct Data {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    residents: u64,
+    rosters: Vec<PathBuf>,
+}
+
+/// One generated dataset for the whole bench run.
+fn data() -> &'static Data {
+    static DATA: OnceLock<Data> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let residents = env("RESIDENTS", 1_000_000);
+        let cfg = GenConfig {
+            out: dir.path().join("data"),
+            residents,
+            recipients: env("RECIPIENTS", residents / 10),
+            offices: 10,
+            seed: 1,
+            problem_rate: 0.02,
+            variation_rate: 0.05,
+            cp932_share: 0.3,
+            registry_cp932: false,
+            as_of: as_of(),
+        };
+        let stats = generate(&cfg).unwrap();
+        eprintln!(
+            "data: {} registry rows, {} roster rows",
+            stats.registry_rows, stats.roster_rows
+        );
+        let rosters = stats
+            .files
+            .iter()
+            .filter(|f| f.starts_with("roster_"))
+            .map(|f| cfg.out.join(f))
+            .collect();
+        Data {
+            dir: cfg.out.clone(),
+            _dir: dir,
+            residents,
+            rosters,
+        }
+    })
+}
+
+fn registry(d: &Data) -> PathBuf {
+    d.dir.join("registry.csv")
+}
+
+fn match_config(d: &Data, out: &Path) -> MatchConfig {
+    MatchConfig {
+        roster: ValidateConfig {
+            rosters: d.rosters.clone(),
+            out: out.to_path_buf(),
+            layout: Layout::builtin(LayoutKind::Roster),
+            encoding: None,
+            output_encoding: OutputEncoding::Utf8Bom,
+            rules: RuleContext {
+                as_of: as_of(),
+                unmask: false,
+            },
+            batch_size: 8192,
+        },
+        registry: registry(d),
+        registry_layout: Layout::builtin(LayoutKind::Registry),
+        fields: FieldMode::Five,
+    }
+}
+
+/// The whole run: rosters, indexes, registry stream, verdicts, outputs.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn match_end_to_end(bencher: divan::Bencher) {
+    let d = data();
+    let out = tempfile::tempdir().unwrap();
+    let cfg = match_config(d, out.path());
+    bencher
+        .counter(divan::counter::ItemsCount::new(d.residents))
+        .bench(|| {
+            let mut sink = std::io::sink();
+            let mut log = Log::new(&mut sink, Verbosity::Quiet);
+            run(&cfg, &mut log).unwrap()
+        });
+}
+
+/// The floor: parse the same registry with the csv crate, nothing else.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn csv_parse_floor(bencher: divan::Bencher) {
+    let d = data();
+    let path = registry(d);
+    bencher
+        .counter(divan::counter::ItemsCount::new(d.residents))
+        .bench(|| {
+            let mut r = csv::ReaderBuilder::new()
+                .buffer_capacity(1 << 20)
+                .from_path(&path)
+                .unwrap();
+            let mut rec = csv::ByteRecord::new();
+            let mut n = 0u64;
+            while r.read_byte_record(&mut rec).unwrap() {
+                n += rec.len() as u64;
+            }
+            n
+        });
+}
+
+const NAMES: [&str; 6] = [
+    "髙橋　一郎",
+    "渡邊　美智子",
+    "山﨑　健太",
+    "斉藤　花子",
+    "ＹＡＭＡＤＡ　太郎",
+    "佐藤　恵",
+];
+
+const ADDRESSES: [&str; 4] = [
+    "東京都千代田区千代田一丁目２番３号　コーポ佐藤１０１号室",
+    "千代田区千代田１－２－３",
+    "神奈川県横浜市中区山下町三丁目１２番地５",
+    "大阪府大阪市北区梅田１丁目１１番４号",
+];
+
+#[divan::bench]
+fn normalize_name_key(bencher: divan::Bencher) {
+    bencher
+        .counter(divan::counter::ItemsCount::new(NAMES.len()))
+        .bench(|| NAMES.map(|n| name_key(divan::black_box(n))));
+}
+
+#[divan::bench]
+fn normalize_kana_key(bencher: divan::Bencher) {
+    let kana = [
+        "タカハシ　イチロウ",
+        "ワタナベ　ミチコ",
+        "ｻｲﾄｳ ﾊﾅｺ",
+        "キヨウコ",
+    ];
+    bencher
+        .counter(divan::counter::ItemsCount::new(kana.len()))
+        .bench(|| kana.map(|k| kana_key(divan::black_box(k))));
+}
+
+#[divan::bench]
+fn normalize_address_key(bencher: divan::Bencher) {
+    bencher
+        .counter(divan::counter::ItemsCount::new(ADDRESSES.len()))
+        .bench(|| ADDRESSES.map(|a| address_key(divan::black_box(a))));
+}
+
+#[divan::bench]
+fn compare_name_and_address(bencher: divan::Bencher) {
+    bencher.bench(|| {
+        (
+            compare_name(divan::black_box("高橋　一郎"), divan::black_box(NAMES[0])),
+            compare_address(
+                divan::black_box(ADDRESSES[1]),
+                divan::black_box(ADDRESSES[0]),
+            ),
+        )
+    });
+}

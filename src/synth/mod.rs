@@ -1,0 +1,1191 @@
+//! `totsugo gen`: deterministic synthetic data — a resident registry, office rosters and a
+//! truth file — that anyone may hold (real registries are 特定個人情報).
+//!
+//! The population is generated household by household: a head of household, maybe a
+//! spouse and children, sharing a family name and an address drawn from real towns
+//! ([`data::TOWNS`]). Names come from frequency-weighted lists with their readings; ages follow
+//! Japan's age profile. Households on welfare are chosen with a probability that grows with the
+//! head's age and for single households (welfare recipients skew old and alone), and are
+//! assigned to the office of their town.
+//!
+//! Each roster record is either clean (M00), carries one benign variation that must match as
+//! ゆれ (M01, never a warning: old kanji on the registry side, address notation, small kana …),
+//! or one injected problem with the finding code it must produce. `truth.csv` lists every
+//! variation and problem by file, line and code.
+//!
+//! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
+//! ([`rng::Rng::derive`]), so chunks are generated in parallel (rayon) and written in order
+//! while the next window is generated. The output is byte-identical for the same seed,
+//! `--as-of` and options, whatever the thread count. Memory stays flat: a window of chunks.
+
+pub mod data;
+mod rng;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::normalize::address::PREFECTURES;
+use crate::normalize::width::{compose_voicing, halfwidth_kana_to_full};
+use crate::report::atomic::AtomicFile;
+use crate::rules::check_digit::{mhlw_check_digit, my_number_check_digit};
+use crate::rules::date::Ymd;
+use rng::{Rng, Weighted};
+
+/// Residents per chunk (one random stream, one unit of parallel work).
+pub const CHUNK: u64 = 1 << 15;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenConfig {
+    pub out: PathBuf,
+    /// Registry rows (residents; a few namesake rows for M41 come on top).
+    pub residents: u64,
+    /// Roster rows wanted across all offices (approximate: whole households are chosen).
+    pub recipients: u64,
+    pub offices: u32,
+    pub seed: u64,
+    /// Share of roster records with one injected problem (a finding code).
+    pub problem_rate: f64,
+    /// Share of roster records with one benign variation (must match as M01).
+    pub variation_rate: f64,
+    /// Share of offices whose roster is written in CP932 with CRLF (vendor systems).
+    pub cp932_share: f64,
+    /// Write the registry in CP932 (then no variant outside CP932 is used).
+    pub registry_cp932: bool,
+    /// Reference date: ages, coverage periods and change dates are relative to it.
+    pub as_of: Ymd,
+}
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct GenStats {
+    pub registry_rows: u64,
+    pub roster_rows: u64,
+    pub files: Vec<String>,
+    /// Injected problems and variations per code.
+    pub truth: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// One injected problem: the code the run must report on that record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Problem {
+    /// Moved: the roster still has the old address.
+    M10,
+    /// Name changed (marriage): the roster has the old family name.
+    M11,
+    /// Reading registered differently (voiced/unvoiced).
+    M12,
+    /// Birth date or sex mistyped.
+    M20,
+    /// A number that exists nowhere in the registry.
+    M30,
+    /// The resident was removed (死亡・転出).
+    M31,
+    /// No number yet; one candidate.
+    M40,
+    /// No number yet; a namesake with the same birth date and sex exists.
+    M41,
+    /// No number yet; the person is not in this registry extract.
+    M42,
+    /// Check digit mistyped (then searched by 4 fields: M40).
+    V03,
+    /// Birth date in 和暦.
+    V07,
+    /// Reading in half-width kana.
+    V09,
+    /// Half-width space between family and given name.
+    V10,
+    /// Postcode with a hyphen.
+    V13,
+    /// The same row twice.
+    V15,
+}
+
+const PROBLEMS: [Problem; 15] = [
+    Problem::M10,
+    Problem::M11,
+    Problem::M12,
+    Problem::M20,
+    Problem::M30,
+    Problem::M31,
+    Problem::M40,
+    Problem::M41,
+    Problem::M42,
+    Problem::V03,
+    Problem::V07,
+    Problem::V09,
+    Problem::V10,
+    Problem::V13,
+    Problem::V15,
+];
+
+impl Problem {
+    /// The codes the run must report for this problem, on this record.
+    fn codes(self) -> &'static [&'static str] {
+        match self {
+            Problem::M10 => &["M10"],
+            Problem::M11 => &["M11"],
+            Problem::M12 => &["M12"],
+            Problem::M20 => &["M20"],
+            Problem::M30 => &["M30"],
+            Problem::M31 => &["M31"],
+            Problem::M40 => &["M40"],
+            Problem::M41 => &["M41"],
+            Problem::M42 => &["M42"],
+            Problem::V03 => &["V03", "M40"],
+            Problem::V07 => &["V07"],
+            // Half-width kana come with a half-width space between the names.
+            Problem::V09 => &["V09", "V10"],
+            Problem::V10 => &["V10"],
+            Problem::V13 => &["V13"],
+            Problem::V15 => &["V15"],
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Problem::M10 => "転居: 名簿は旧住所",
+            Problem::M11 => "氏の変更: 名簿は旧姓",
+            Problem::M12 => "カナの登録違い（濁点）",
+            Problem::M20 => "生年月日または性別の誤り",
+            Problem::M30 => "住基にない個人番号",
+            Problem::M31 => "住基で消除（死亡・転出）",
+            Problem::M40 => "個人番号未記載（候補1人）",
+            Problem::M41 => {
+                "個人番号未記載（同姓同名・同生年月日・同性別の人が別の住所に。名簿は旧住所）"
+            }
+            Problem::M42 => "個人番号未記載（住基の抽出範囲外）",
+            Problem::V03 => "個人番号の検査数字の誤り",
+            Problem::V07 => "生年月日を和暦で記載",
+            Problem::V09 => "カナを半角で記載",
+            Problem::V10 => "氏名の区切りが半角スペース",
+            Problem::V13 => "郵便番号にハイフン",
+            Problem::V15 => "同じ行の重複",
+        }
+    }
+}
+
+/// A benign difference between roster and registry: the run must say M01, never warn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variation {
+    /// The registry writes the name with an old or variant kanji (髙, 﨑, 邊 …).
+    VariantKanji,
+    /// The roster writes 丁目・番・号 as hyphens.
+    Hyphens,
+    /// The roster omits the prefecture.
+    NoPrefecture,
+    /// The roster omits the building and room the registry has.
+    NoBuilding,
+    /// The roster writes 丁目 with a digit, the registry with a kanji numeral.
+    DigitChome,
+    /// The roster writes small kana large (キョウコ → キヨウコ), as legacy systems do.
+    LargeKana,
+}
+
+const VARIATIONS: [Variation; 6] = [
+    Variation::VariantKanji,
+    Variation::Hyphens,
+    Variation::NoPrefecture,
+    Variation::NoBuilding,
+    Variation::DigitChome,
+    Variation::LargeKana,
+];
+
+impl Variation {
+    fn describe(self) -> &'static str {
+        match self {
+            Variation::VariantKanji => "ゆれ: 住基の氏名が旧字・異体字",
+            Variation::Hyphens => "ゆれ: 住所の丁目・番・号をハイフンで記載",
+            Variation::NoPrefecture => "ゆれ: 住所の都道府県を省略",
+            Variation::NoBuilding => "ゆれ: 住所の建物名・部屋番号を省略",
+            Variation::DigitChome => "ゆれ: 丁目を算用数字で記載",
+            Variation::LargeKana => "ゆれ: カナの小書き文字を大書き",
+        }
+    }
+}
+
+struct Town {
+    postcode: &'static str,
+    pref: &'static str,
+    city: &'static str,
+    town: &'static str,
+    pref_code: u8,
+}
+
+struct Office {
+    insurer_no: String,
+    file: String,
+    cp932: bool,
+}
+
+/// Everything read-only the chunks share.
+struct Tables {
+    surnames: Weighted,
+    male: Weighted,
+    female: Weighted,
+    towns: Vec<Town>,
+    offices: Vec<Office>,
+    /// Standard kanji → variant forms usable in the registry's encoding.
+    variants: HashMap<char, Vec<char>>,
+    /// Adult ages (20..=104) weighted by Japan's age profile.
+    adult_age: Weighted,
+    /// Welfare selection scale: p(household) = scale × weight(household).
+    scale: f64,
+    as_of_days: i64,
+}
+
+/// Japan's population by 5-year age band (0–4 … 100–104), in ten-thousands (2024 estimate,
+/// rounded): the shape, not the exact figures, is what matters.
+const AGE_BANDS: [u64; 21] = [
+    400, 430, 450, 460, 500, 510, 520, 580, 630, 760, 740, 660, 610, 640, 760, 590, 480, 330, 170,
+    50, 8,
+];
+
+const BUILDINGS: [&str; 8] = [
+    "コーポ",
+    "ハイツ",
+    "メゾン",
+    "グリーンハイツ",
+    "サンライズ",
+    "パークサイド",
+    "ヴィラ",
+    "シャトー",
+];
+
+fn load_towns() -> Result<Vec<Town>, Error> {
+    let mut towns = Vec::new();
+    for line in data::TOWNS.lines().filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [postcode, pref, city, town] = f[..] else {
+            return Err(Error::Internal(format!(
+                "町名データの行が壊れています: {line}"
+            )));
+        };
+        let Some(i) = PREFECTURES.iter().position(|p| *p == pref) else {
+            return Err(Error::Internal(format!(
+                "町名データの都道府県が不明です: {pref}"
+            )));
+        };
+        towns.push(Town {
+            postcode,
+            pref,
+            city,
+            town,
+            pref_code: i as u8 + 1,
+        });
+    }
+    if towns.is_empty() {
+        return Err(Error::Internal("町名データが空です".into()));
+    }
+    Ok(towns)
+}
+
+impl Tables {
+    fn new(cfg: &GenConfig) -> Result<Tables, Error> {
+        let towns = load_towns()?;
+        // Offices: contiguous runs of towns (the data is ordered by postcode, so mostly one
+        // prefecture each); the 実施機関番号 counts offices within a prefecture from 101.
+        let k = cfg.offices.max(1) as usize;
+        let mut per_pref: HashMap<u8, u32> = HashMap::new();
+        let width = k.to_string().len().max(3);
+        let mut offices = Vec::with_capacity(k);
+        for o in 0..k {
+            let first = &towns[o * towns.len() / k];
+            let n = per_pref.entry(first.pref_code).or_insert(0);
+            *n += 1;
+            let body = format!("12{:02}{:03}", first.pref_code, 100 + *n);
+            let check = mhlw_check_digit(&body).unwrap_or(0);
+            let cp932 =
+                ((o + 1) as f64 * cfg.cp932_share).round() > (o as f64 * cfg.cp932_share).round();
+            offices.push(Office {
+                insurer_no: format!("{body}{check}"),
+                file: format!(
+                    "roster_{:0width$}{}.csv",
+                    o + 1,
+                    if cp932 { "_cp932" } else { "" }
+                ),
+                cp932,
+            });
+        }
+        let mut variants: HashMap<char, Vec<char>> = HashMap::new();
+        for &(std, var) in data::VARIANT_KANJI {
+            variants.entry(std).or_default().push(var);
+        }
+        if !cfg.registry_cp932 {
+            for &(std, var) in data::VARIANT_KANJI_NON_CP932 {
+                variants.entry(std).or_default().push(var);
+            }
+        }
+        let weights = |t: &[(&str, &str, u32)]| Weighted::new(t.iter().map(|e| u64::from(e.2)));
+        let adult_age = Weighted::new((20..=104).map(|a: usize| AGE_BANDS[a / 5]));
+        let mut tables = Tables {
+            surnames: weights(data::SURNAMES),
+            male: weights(data::MALE_GIVEN),
+            female: weights(data::FEMALE_GIVEN),
+            towns,
+            offices,
+            variants,
+            adult_age,
+            scale: 0.0,
+            as_of_days: cfg.as_of.to_days(),
+        };
+        // Scale the welfare probability so the expected roster size is `recipients`: estimate
+        // E[size] and E[size × weight] on a fixed sample of households.
+        let mut rng = Rng::derive(cfg.seed, 99, 0);
+        let (mut sizes, mut weighted) = (0.0, 0.0);
+        for _ in 0..20_000 {
+            let (size, head_age) = tables.household_shape(&mut rng);
+            sizes += size as f64;
+            weighted += size as f64 * welfare_weight(size, head_age);
+        }
+        let share = cfg.recipients as f64 / cfg.residents.max(1) as f64;
+        tables.scale = share * sizes / weighted.max(1e-9);
+        Ok(tables)
+    }
+
+    /// Household size and head's age.
+    fn household_shape(&self, rng: &mut Rng) -> (u64, u32) {
+        let size = match rng.below(100) {
+            0..38 => 1,
+            38..66 => 2,
+            66..82 => 3,
+            82..95 => 4,
+            _ => 5,
+        };
+        (size, 20 + self.adult_age.pick(rng) as u32)
+    }
+}
+
+/// Relative welfare probability of a household: elderly heads and people living alone.
+fn welfare_weight(size: u64, head_age: u32) -> f64 {
+    let age = match head_age {
+        0..40 => 0.4,
+        40..65 => 1.0,
+        _ => 2.6,
+    };
+    if size == 1 { age * 2.0 } else { age }
+}
+
+struct Person {
+    /// Global resident index: the 個人番号 is derived from it.
+    index: u64,
+    surname: usize,
+    given: usize,
+    male: bool,
+    birth: Ymd,
+}
+
+struct Household {
+    town: usize,
+    chome: u8,
+    ban: u16,
+    go: u16,
+    /// (building, room)
+    building: Option<(usize, u16)>,
+    members: Vec<Person>,
+}
+
+/// One roster line, rendered by the writer (受給者番号 and ケース番号 are counted per office).
+struct RosterRow {
+    office: u32,
+    /// Global index of the household's head: a new value starts a new ケース番号.
+    household: u64,
+    member: u8,
+    number: String,
+    name: String,
+    kana: String,
+    birth: String,
+    sex: u8,
+    postcode: String,
+    address: String,
+    acquired: String,
+    lost: String,
+    social: u8,
+    problem: Option<Problem>,
+    variation: Option<Variation>,
+}
+
+struct Chunk {
+    registry: Vec<u8>,
+    registry_rows: u64,
+    roster: Vec<RosterRow>,
+}
+
+/// 個人番号 of resident `index`: an affine bijection of 0..10¹¹ scatters the bases (so numbers
+/// do not run in registry order), then the check digit.
+fn my_number(index: u64) -> String {
+    const M: u64 = 100_000_000_000;
+    let base = ((u128::from(index) * 7_919_126_693 + 31_415_926_535) % u128::from(M)) as u64;
+    let base = format!("{base:011}");
+    let check = my_number_check_digit(&base).unwrap_or(0);
+    format!("{base}{check}")
+}
+
+/// Index space of numbers that are nowhere in the registry (M30) and of namesakes (M41).
+const UNKNOWN_BASE: u64 = 90_000_000_000;
+const NAMESAKE_BASE: u64 = 80_000_000_000;
+
+fn push_fw_digits(s: &mut String, n: u64) {
+    for c in n.to_string().chars() {
+        s.push(char::from_u32(c as u32 + 0xFEE0).unwrap_or(c));
+    }
+}
+
+fn kanji_numeral(n: u8) -> &'static str {
+    const K: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    K.get(usize::from(n)).copied().unwrap_or("十")
+}
+
+fn ymd_from_days(days: i64) -> Ymd {
+    Ymd::from_days(days).unwrap_or(Ymd {
+        year: 1970,
+        month: 1,
+        day: 1,
+    })
+}
+
+/// How the address is written.
+#[derive(Clone, Copy, Default)]
+struct Notation {
+    no_prefecture: bool,
+    hyphens: bool,
+    digit_chome: bool,
+    no_building: bool,
+}
+
+fn address(t: &Tables, h: &Household, n: Notation) -> String {
+    let town = &t.towns[h.town];
+    let mut s = String::with_capacity(96);
+    if !n.no_prefecture {
+        s.push_str(town.pref);
+    }
+    s.push_str(town.city);
+    s.push_str(town.town);
+    if n.hyphens {
+        if h.chome > 0 {
+            push_fw_digits(&mut s, u64::from(h.chome));
+            s.push('－');
+        }
+        push_fw_digits(&mut s, u64::from(h.ban));
+        s.push('－');
+        push_fw_digits(&mut s, u64::from(h.go));
+    } else {
+        if h.chome > 0 {
+            if n.digit_chome {
+                push_fw_digits(&mut s, u64::from(h.chome));
+            } else {
+                s.push_str(kanji_numeral(h.chome));
+            }
+            s.push_str("丁目");
+        }
+        push_fw_digits(&mut s, u64::from(h.ban));
+        s.push('番');
+        push_fw_digits(&mut s, u64::from(h.go));
+        s.push('号');
+    }
+    if let (Some((b, room)), false) = (h.building, n.no_building) {
+        s.push('　');
+        s.push_str(BUILDINGS[b % BUILDINGS.len()]);
+        s.push_str(data::SURNAMES[b / BUILDINGS.len() % data::SURNAMES.len()].0);
+        push_fw_digits(&mut s, u64::from(room));
+        s.push_str("号室");
+    }
+    s
+}
+
+fn name_of(p: &Person) -> (&'static str, &'static str, &'static str, &'static str) {
+    let (sur, sur_kana, _) = data::SURNAMES[p.surname];
+    let given = if p.male {
+        data::MALE_GIVEN[p.given]
+    } else {
+        data::FEMALE_GIVEN[p.given]
+    };
+    (sur, sur_kana, given.0, given.1)
+}
+
+/// The name with one kanji replaced by a variant form, if any has one.
+fn variant_name(t: &Tables, name: &str, rng: &mut Rng) -> Option<String> {
+    let (i, c, vars) = name
+        .char_indices()
+        .find_map(|(i, c)| t.variants.get(&c).map(|v| (i, c, v)))?;
+    let v = vars[rng.below(vars.len() as u64) as usize];
+    let mut s = String::with_capacity(name.len() + 4);
+    s.push_str(&name[..i]);
+    s.push(v);
+    s.push_str(&name[i + c.len_utf8()..]);
+    Some(s)
+}
+
+const SMALL_TO_LARGE: [(char, char); 11] = [
+    ('ァ', 'ア'),
+    ('ィ', 'イ'),
+    ('ゥ', 'ウ'),
+    ('ェ', 'エ'),
+    ('ォ', 'オ'),
+    ('ッ', 'ツ'),
+    ('ャ', 'ヤ'),
+    ('ュ', 'ユ'),
+    ('ョ', 'ヨ'),
+    ('ヮ', 'ワ'),
+    ('ヵ', 'カ'),
+];
+
+fn large_kana(kana: &str) -> Option<String> {
+    let out: String = kana
+        .chars()
+        .map(|c| {
+            SMALL_TO_LARGE
+                .iter()
+                .find(|(s, _)| *s == c)
+                .map_or(c, |(_, l)| *l)
+        })
+        .collect();
+    (out != kana).then_some(out)
+}
+
+/// The reading with its first voiceable kana voiced (or a voiced one unvoiced): another name.
+fn misread_kana(kana: &str) -> Option<String> {
+    let mut done = false;
+    let out: String = kana
+        .chars()
+        .map(|c| {
+            if done {
+                return c;
+            }
+            if let Some(v) = compose_voicing(c, '゛').filter(|v| *v != 'ヴ') {
+                done = true;
+                return v;
+            }
+            // Voiced → unvoiced: the code point just below composes back to it.
+            if let Some(u) = char::from_u32((c as u32).wrapping_sub(1))
+                && compose_voicing(u, '゛') == Some(c)
+                && c != 'ヴ'
+            {
+                done = true;
+                return u;
+            }
+            c
+        })
+        .collect();
+    done.then_some(out)
+}
+
+/// Full-width katakana → half-width (ｶﾞ for ガ), for the V09 problem.
+fn halfwidth_kana(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    'chars: for c in s.chars() {
+        if c == '　' {
+            out.push(' ');
+            continue;
+        }
+        for h in '\u{FF66}'..='\u{FF9D}' {
+            let Some(f) = halfwidth_kana_to_full(h) else {
+                continue;
+            };
+            if f == c {
+                out.push(h);
+                continue 'chars;
+            }
+            if compose_voicing(f, '゛') == Some(c) {
+                out.push(h);
+                out.push('ﾞ');
+                continue 'chars;
+            }
+            if compose_voicing(f, '゜') == Some(c) {
+                out.push(h);
+                out.push('ﾟ');
+                continue 'chars;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A date in 和暦 as clerks write it (昭和20年3月12日); Gregorian with slashes for 元年.
+fn wareki(d: Ymd) -> String {
+    let ymd = (d.year, d.month, d.day);
+    let (era, start) = if ymd >= (2019, 5, 1) {
+        ("令和", 2018)
+    } else if ymd >= (1989, 1, 8) {
+        ("平成", 1988)
+    } else if ymd >= (1926, 12, 25) {
+        ("昭和", 1925)
+    } else {
+        ("大正", 1911)
+    };
+    let year = d.year - start;
+    if year == 1 {
+        return format!("{}/{:02}/{:02}", d.year, d.month, d.day);
+    }
+    format!("{era}{year}年{}月{}日", d.month, d.day)
+}
+
+fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> Household {
+    let (size, head_age) = t.household_shape(rng);
+    let size = size.min(max_size);
+    let surname = t.surnames.pick(rng);
+    let head_male = rng.chance(0.55);
+    let birth_of = |rng: &mut Rng, age: u32| {
+        let days = t.as_of_days - i64::from(age) * 365 - rng.below(365) as i64 - i64::from(age / 4);
+        ymd_from_days(days)
+    };
+    let mut members = Vec::with_capacity(size as usize);
+    for m in 0..size {
+        let (male, age) = match m {
+            0 => (head_male, head_age),
+            1 if rng.chance(0.75) => (
+                !head_male,
+                (head_age as i64 + rng.range(0, 8) as i64 - 4).clamp(18, 104) as u32,
+            ),
+            _ => (
+                rng.chance(0.5),
+                head_age.saturating_sub(22 + rng.range(0, 14)),
+            ),
+        };
+        let given = if male {
+            t.male.pick(rng)
+        } else {
+            t.female.pick(rng)
+        };
+        members.push(Person {
+            index: first_index + m,
+            surname,
+            given,
+            male,
+            birth: birth_of(rng, age),
+        });
+    }
+    Household {
+        town: rng.below(t.towns.len() as u64) as usize,
+        chome: if rng.chance(0.6) {
+            rng.range(1, 7) as u8
+        } else {
+            0
+        },
+        ban: rng.range(1, 40) as u16,
+        go: rng.range(1, 30) as u16,
+        building: rng.chance(0.3).then(|| {
+            (
+                rng.below(BUILDINGS.len() as u64 * 40) as usize,
+                (rng.range(1, 6) * 100 + rng.range(1, 12)) as u16,
+            )
+        }),
+        members,
+    }
+}
+
+/// What the registry must show for one member.
+#[derive(Default)]
+struct RegistrySide {
+    name: Option<String>,
+    omit: bool,
+    removed: bool,
+    namesake: bool,
+    keep_kana: bool,
+}
+
+fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
+    let start = c * CHUNK;
+    let end = (start + CHUNK).min(cfg.residents);
+    let mut rng = Rng::derive(cfg.seed, 1, c);
+    let mut chunk = Chunk {
+        registry: Vec::with_capacity(((end - start) * 150) as usize),
+        registry_rows: 0,
+        roster: Vec::new(),
+    };
+    let mut line = String::with_capacity(256);
+    let mut namesakes = 0u64;
+    let mut i = start;
+    while i < end {
+        let h = gen_household(t, &mut rng, i, end - i);
+        i += h.members.len() as u64;
+        let size = h.members.len() as u64;
+        let head_age = ((t.as_of_days - h.members[0].birth.to_days()) / 365) as u32;
+        let on_welfare = rng.chance(t.scale * welfare_weight(size, head_age));
+        let mut sides: Vec<RegistrySide> = h.members.iter().map(|_| Default::default()).collect();
+        if on_welfare {
+            let office = (h.town * t.offices.len() / t.towns.len()) as u32;
+            let acquired_h = t.as_of_days - rng.below(15 * 365) as i64 - 1;
+            for (m, p) in h.members.iter().enumerate() {
+                let row = roster_row(t, cfg, &mut rng, &h, p, m, office, acquired_h);
+                let side = &mut sides[m];
+                match row.problem {
+                    Some(Problem::M31) => side.removed = true,
+                    Some(Problem::M42) => side.omit = true,
+                    Some(Problem::M41) => side.namesake = true,
+                    Some(Problem::M12) => side.keep_kana = true,
+                    _ => {}
+                }
+                // Large kana can only be seen where the registry has a reading.
+                side.keep_kana |= row.variation == Some(Variation::LargeKana);
+                if row.variation == Some(Variation::VariantKanji) {
+                    let (sur, _, given, _) = name_of(p);
+                    side.name = variant_name(t, &format!("{sur}　{given}"), &mut rng);
+                }
+                chunk.roster.push(row);
+            }
+        }
+        let registered = address(t, &h, Notation::default());
+        for (p, side) in h.members.iter().zip(&sides) {
+            if side.omit {
+                continue;
+            }
+            let kana_empty = !side.keep_kana && rng.chance(0.05);
+            let changed = t.as_of_days - rng.below(20 * 365) as i64;
+            let changed = changed.max(p.birth.to_days());
+            let removed = side.removed || (!on_welfare && rng.chance(0.004));
+            registry_line(
+                &mut line,
+                &my_number(p.index),
+                p,
+                side.name.as_deref(),
+                kana_empty,
+                &registered,
+                removed,
+                ymd_from_days(changed),
+            );
+            push_line(&mut chunk.registry, &line, cfg.registry_cp932);
+            chunk.registry_rows += 1;
+            if side.namesake {
+                // Someone else with the same name, birth date and sex, living elsewhere.
+                let other = Household {
+                    town: rng.below(t.towns.len() as u64) as usize,
+                    chome: 0,
+                    ban: rng.range(1, 40) as u16,
+                    go: rng.range(1, 30) as u16,
+                    building: None,
+                    members: Vec::new(),
+                };
+                let index = NAMESAKE_BASE + start + namesakes;
+                namesakes += 1;
+                registry_line(
+                    &mut line,
+                    &my_number(index),
+                    p,
+                    None,
+                    false,
+                    &address(t, &other, Notation::default()),
+                    false,
+                    ymd_from_days(changed),
+                );
+                push_line(&mut chunk.registry, &line, cfg.registry_cp932);
+                chunk.registry_rows += 1;
+            }
+        }
+    }
+    chunk
+}
+
+#[allow(clippy::too_many_arguments)]
+fn registry_line(
+    line: &mut String,
+    number: &str,
+    p: &Person,
+    name: Option<&str>,
+    kana_empty: bool,
+    address: &str,
+    removed: bool,
+    changed: Ymd,
+) {
+    let (sur, sur_kana, given, given_kana) = name_of(p);
+    line.clear();
+    line.push_str(number);
+    line.push(',');
+    match name {
+        Some(n) => line.push_str(n),
+        None => {
+            line.push_str(sur);
+            line.push('　');
+            line.push_str(given);
+        }
+    }
+    line.push(',');
+    if !kana_empty {
+        line.push_str(sur_kana);
+        line.push('　');
+        line.push_str(given_kana);
+    }
+    line.push(',');
+    line.push_str(&p.birth.to_yyyymmdd());
+    line.push_str(if p.male { ",1," } else { ",2," });
+    line.push_str(address);
+    line.push_str(if removed { ",1," } else { ",0," });
+    line.push_str(&changed.to_yyyymmdd());
+    line.push('\n');
+}
+
+fn push_line(buf: &mut Vec<u8>, line: &str, cp932: bool) {
+    if cp932 {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(line);
+        buf.extend_from_slice(&bytes);
+    } else {
+        buf.extend_from_slice(line.as_bytes());
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn roster_row(
+    t: &Tables,
+    cfg: &GenConfig,
+    rng: &mut Rng,
+    h: &Household,
+    p: &Person,
+    m: usize,
+    office: u32,
+    acquired_h: i64,
+) -> RosterRow {
+    let (sur, sur_kana, given, given_kana) = name_of(p);
+    let mut problem = None;
+    let mut variation = None;
+    let roll = rng.unit();
+    if roll < cfg.problem_rate {
+        problem = Some(PROBLEMS[rng.below(PROBLEMS.len() as u64) as usize]);
+    } else if roll < cfg.problem_rate + cfg.variation_rate {
+        // A variation that applies to this record (not every name has a variant kanji).
+        for _ in 0..4 {
+            let v = VARIATIONS[rng.below(VARIATIONS.len() as u64) as usize];
+            let applies = match v {
+                Variation::VariantKanji => sur
+                    .chars()
+                    .chain(given.chars())
+                    .any(|c| t.variants.contains_key(&c)),
+                Variation::LargeKana => large_kana(given_kana).is_some(),
+                Variation::NoBuilding => h.building.is_some(),
+                Variation::DigitChome => h.chome > 0,
+                Variation::Hyphens | Variation::NoPrefecture => true,
+            };
+            if applies {
+                variation = Some(v);
+                break;
+            }
+        }
+    }
+    let mut name = format!("{sur}　{given}");
+    let mut kana = format!("{sur_kana}　{given_kana}");
+    let mut notation = Notation::default();
+    let mut birth = p.birth;
+    let mut male = p.male;
+    let mut number = my_number(p.index);
+    let mut other_address = None;
+    let town = &t.towns[h.town];
+    let mut postcode = town.postcode.to_string();
+    match variation {
+        Some(Variation::Hyphens) => notation.hyphens = true,
+        Some(Variation::NoPrefecture) => notation.no_prefecture = true,
+        Some(Variation::NoBuilding) => notation.no_building = true,
+        Some(Variation::DigitChome) => notation.digit_chome = true,
+        Some(Variation::LargeKana) => {
+            if let Some(k) = large_kana(given_kana) {
+                kana = format!("{sur_kana}　{k}");
+            }
+        }
+        Some(Variation::VariantKanji) | None => {}
+    }
+    if matches!(problem, Some(Problem::M10 | Problem::M41)) {
+        // M10: moved. M41: the namesakes live elsewhere and the roster's (old) address picks
+        // neither, so the run cannot choose.
+        {
+            let old = Household {
+                town: rng.below(t.towns.len() as u64) as usize,
+                chome: 0,
+                ban: (h.ban % 39) + 1 + rng.range(0, 1) as u16,
+                go: rng.range(1, 30) as u16,
+                building: None,
+                members: Vec::new(),
+            };
+            // Keep the old address different even when the same town comes up.
+            let old = Household {
+                ban: if old.town == h.town {
+                    h.ban + 40
+                } else {
+                    old.ban
+                },
+                ..old
+            };
+            other_address = Some(address(t, &old, Notation::default()));
+            postcode = t.towns[old.town].postcode.to_string();
+        }
+    }
+    match problem {
+        Some(Problem::M11) => {
+            let mut other = t.surnames.pick(rng);
+            if data::SURNAMES[other].0 == sur {
+                other = (other + 1) % data::SURNAMES.len();
+            }
+            let (s, k, _) = data::SURNAMES[other];
+            name = format!("{s}　{given}");
+            kana = format!("{k}　{given_kana}");
+        }
+        Some(Problem::M12) => match misread_kana(given_kana) {
+            Some(k) => kana = format!("{sur_kana}　{k}"),
+            None => problem = None,
+        },
+        Some(Problem::M20) => {
+            if rng.chance(0.5) {
+                male = !male;
+            } else {
+                let d = birth.to_days() + if rng.chance(0.5) { 1 } else { -365 };
+                birth = ymd_from_days(d);
+            }
+        }
+        Some(Problem::M30) => number = my_number(UNKNOWN_BASE + p.index),
+        Some(Problem::M40 | Problem::M41 | Problem::M42) => number.clear(),
+        Some(Problem::V03) => {
+            let last = number.pop().map_or(0, |c| c as u8 - b'0');
+            number.push(char::from(b'0' + (last + 1) % 10));
+        }
+        Some(Problem::V09) => kana = halfwidth_kana(&kana),
+        Some(Problem::V10) => name = format!("{sur} {given}"),
+        Some(Problem::V13) => postcode = format!("{}-{}", &postcode[..3], &postcode[3..]),
+        Some(Problem::M10 | Problem::M31 | Problem::V07 | Problem::V15) | None => {}
+    }
+    let birth_text = if problem == Some(Problem::V07) {
+        wareki(birth)
+    } else {
+        birth.to_yyyymmdd()
+    };
+    let acquired = acquired_h.max(p.birth.to_days() + rng.below(60) as i64);
+    let acquired = acquired.min(t.as_of_days);
+    let lost = if rng.chance(0.05) {
+        let d = acquired + 30 + rng.below(3000) as i64;
+        if d < t.as_of_days {
+            ymd_from_days(d).to_yyyymmdd()
+        } else {
+            String::new()
+        }
+    } else {
+        String::new()
+    };
+    let age = (t.as_of_days - p.birth.to_days()) / 365;
+    let social = u8::from((20..65).contains(&age) && rng.chance(0.03));
+    RosterRow {
+        office,
+        household: h.members[0].index,
+        member: m as u8 + 1,
+        number,
+        name,
+        kana,
+        birth: birth_text,
+        sex: if male { 1 } else { 2 },
+        postcode,
+        address: other_address.unwrap_or_else(|| address(t, h, notation)),
+        acquired: ymd_from_days(acquired).to_yyyymmdd(),
+        lost,
+        social,
+        problem,
+        variation,
+    }
+}
+
+const ROSTER_HEADER: &str = "保険者番号,受給者番号,ケース番号,世帯員番号,個人番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,資格取得日,資格喪失日,社会保険状況";
+const REGISTRY_HEADER: &str = "個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日";
+
+/// One office's roster file as it is written.
+struct RosterOut {
+    file: AtomicFile,
+    cp932: bool,
+    next_line: u64,
+    next_serial: u64,
+    cases: u64,
+    last_household: Option<u64>,
+}
+
+fn write_err(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes everything; returns what was written.
+pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
+    let out = &cfg.out;
+    std::fs::create_dir_all(out).map_err(write_err(out))?;
+    let t = Tables::new(cfg)?;
+    let registry_path = out.join("registry.csv");
+    let mut registry = AtomicFile::create(&registry_path)?;
+    let mut header = String::from(REGISTRY_HEADER);
+    header.push('\n');
+    let mut buf = Vec::new();
+    push_line(&mut buf, &header, cfg.registry_cp932);
+    registry
+        .write_all(&buf)
+        .map_err(write_err(&registry_path))?;
+    let mut rosters = Vec::with_capacity(t.offices.len());
+    for o in &t.offices {
+        let path = out.join(&o.file);
+        let mut f = AtomicFile::create(&path)?;
+        let mut buf = Vec::new();
+        push_line(&mut buf, ROSTER_HEADER, o.cp932);
+        buf.extend_from_slice(if o.cp932 { b"\r\n" } else { b"\n" });
+        f.write_all(&buf).map_err(write_err(&path))?;
+        rosters.push(RosterOut {
+            file: f,
+            cp932: o.cp932,
+            next_line: 2,
+            next_serial: 1,
+            cases: 0,
+            last_household: None,
+        });
+    }
+    let truth_path = out.join("truth.csv");
+    let mut truth = AtomicFile::create(&truth_path)?;
+    truth
+        .write_all("ファイル,行番号,コード,内容\n".as_bytes())
+        .map_err(write_err(&truth_path))?;
+
+    let mut stats = GenStats::default();
+    let chunks = cfg.residents.div_ceil(CHUNK);
+    let window = (rayon::current_num_threads() as u64 * 2).max(2);
+    let gen_window = |from: u64| -> Vec<Chunk> {
+        (from..(from + window).min(chunks))
+            .into_par_iter()
+            .map(|c| gen_chunk(&t, cfg, c))
+            .collect()
+    };
+    let mut pending = gen_window(0);
+    let mut next = window;
+    while !pending.is_empty() {
+        let (written, following) = rayon::join(
+            || -> Result<(), Error> {
+                for chunk in &pending {
+                    registry
+                        .write_all(&chunk.registry)
+                        .map_err(write_err(&registry_path))?;
+                    stats.registry_rows += chunk.registry_rows;
+                    for row in &chunk.roster {
+                        write_roster_row(&t, &mut rosters, &mut truth, row, &mut stats)?;
+                    }
+                }
+                Ok(())
+            },
+            || {
+                if next < chunks {
+                    gen_window(next)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        written?;
+        pending = following;
+        next += window;
+    }
+    registry.commit()?;
+    stats.files.push("registry.csv".into());
+    for (o, r) in t.offices.iter().zip(rosters) {
+        r.file.commit()?;
+        stats.files.push(o.file.clone());
+    }
+    truth.commit()?;
+    stats.files.push("truth.csv".into());
+    Ok(stats)
+}
+
+fn write_roster_row(
+    t: &Tables,
+    rosters: &mut [RosterOut],
+    truth: &mut AtomicFile,
+    row: &RosterRow,
+    stats: &mut GenStats,
+) -> Result<(), Error> {
+    let office = &t.offices[row.office as usize];
+    let out = &mut rosters[row.office as usize];
+    if out.last_household != Some(row.household) {
+        out.last_household = Some(row.household);
+        out.cases += 1;
+    }
+    let serial = out.next_serial;
+    out.next_serial += 1;
+    let body = format!("{:06}", serial % 1_000_000);
+    let recipient = format!("{body}{}", mhlw_check_digit(&body).unwrap_or(0));
+    let line = format!(
+        "{},{},K{:07},{:02},{},{},{},{},{},{},{},{},{},{}",
+        office.insurer_no,
+        recipient,
+        out.cases,
+        row.member,
+        row.number,
+        row.name,
+        row.kana,
+        row.birth,
+        row.sex,
+        row.postcode,
+        row.address,
+        row.acquired,
+        row.lost,
+        row.social
+    );
+    let mut buf = Vec::with_capacity(line.len() + 2);
+    push_line(&mut buf, &line, out.cp932);
+    buf.extend_from_slice(if out.cp932 { b"\r\n" } else { b"\n" });
+    let path = out.file.target().to_path_buf();
+    let copies = if row.problem == Some(Problem::V15) {
+        2
+    } else {
+        1
+    };
+    for _ in 0..copies {
+        out.file.write_all(&buf).map_err(write_err(&path))?;
+        out.next_line += 1;
+        stats.roster_rows += 1;
+    }
+    let line_no = out.next_line - 1;
+    let mut note = |code: &'static str, what: &str| -> Result<(), Error> {
+        *stats.truth.entry(code).or_default() += 1;
+        let text = format!("{},{line_no},{code},{what}\n", office.file);
+        truth
+            .write_all(text.as_bytes())
+            .map_err(write_err(&PathBuf::from("truth.csv")))
+    };
+    if let Some(p) = row.problem {
+        for code in p.codes() {
+            note(code, p.describe())?;
+        }
+    }
+    if let Some(v) = row.variation {
+        note("M01", v.describe())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn my_numbers_are_valid_and_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for i in (0..2000).chain(UNKNOWN_BASE..UNKNOWN_BASE + 100) {
+            let n = my_number(i);
+            assert!(crate::rules::check_digit::my_number_is_valid(&n), "{n}");
+            assert!(seen.insert(n));
+        }
+    }
+
+    #[test]
+    fn kana_helpers() {
+        assert_eq!(large_kana("キョウコ").as_deref(), Some("キヨウコ"));
+        assert_eq!(large_kana("タロウ"), None);
+        assert_eq!(misread_kana("タロウ").as_deref(), Some("ダロウ"));
+        assert_eq!(misread_kana("ジロウ").as_deref(), Some("シロウ"));
+        assert_eq!(misread_kana("アイ"), None);
+        assert_eq!(halfwidth_kana("ガッコウ　タロウ"), "ｶﾞｯｺｳ ﾀﾛｳ");
+        assert_eq!(halfwidth_kana("パン"), "ﾊﾟﾝ");
+    }
+
+    #[test]
+    fn wareki_dates() {
+        let d = |y, m, d| Ymd::new(y, m, d).unwrap_or(Ymd::today_jst());
+        assert_eq!(wareki(d(1945, 3, 12)), "昭和20年3月12日");
+        assert_eq!(wareki(d(1989, 1, 7)), "昭和64年1月7日");
+        assert_eq!(wareki(d(1989, 1, 8)), "1989/01/08");
+        assert_eq!(wareki(d(2000, 2, 29)), "平成12年2月29日");
+        assert_eq!(wareki(d(1920, 5, 1)), "大正9年5月1日");
+    }
+}
