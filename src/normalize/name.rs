@@ -415,7 +415,7 @@ const CURATED_JOINS: [(char, char); 15] = [
 
 /// Curated override: distinct characters (different reading and meaning in names) that the
 /// map's relations link only through a rare glyph. They are never put into one class.
-const CURATED_SPLITS: [(char, char); 9] = [
+const CURATED_SPLITS: [(char, char); 17] = [
     ('玉', '王'),
     ('切', '功'),
     ('昼', '書'),
@@ -425,6 +425,16 @@ const CURATED_SPLITS: [(char, char); 9] = [
     ('稿', '藁'),
     ('斎', '斉'),
     ('崎', '埼'),
+    // Found while building the generator's variant table: the map reaches these through a
+    // rare glyph, but they are different characters in names (傅 is not 伝/傳, 个 is 個's).
+    ('傅', '伝'),
+    ('槁', '橋'),
+    ('隹', '佳'),
+    ('訷', '伸'),
+    ('誧', '輔'),
+    ('个', '介'),
+    ('皀', '香'),
+    ('偂', '前'),
 ];
 
 /// Union-find over code points `0..UNIVERSE` that refuses joins named in [`CURATED_SPLITS`].
@@ -738,6 +748,15 @@ mod tests {
             ('未', '末'),
             ('祐', '佑'),
             ('藤', '籐'),
+            ('傅', '伝'),
+            ('傅', '傳'),
+            ('槁', '橋'),
+            ('隹', '佳'),
+            ('訷', '伸'),
+            ('誧', '輔'),
+            ('个', '介'),
+            ('皀', '香'),
+            ('偂', '前'),
         ];
         for (a, b) in pairs {
             assert_ne!(fold_kanji(a), fold_kanji(b), "{a} vs {b}");
