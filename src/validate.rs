@@ -701,23 +701,17 @@ fn validate_file(
         None => (None, 0),
     };
     Ok(Some(InputSummary {
-        role: "roster",
-        path: info.display.clone(),
-        bytes: stats.bytes,
-        sha256: stats.sha256,
-        encoding: info.encoding.label(),
-        encoding_forced: info.encoding_forced,
-        bom: info.bom,
-        line_ending: if info.crlf { "CRLF" } else { "LF" },
-        header_line,
-        rows: stats.records,
-        blank_lines: stats.blank_lines,
-        unreadable_lines: unreadable,
-        extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
-        schema: cfg.layout.origin.clone(),
         corrections_file,
         corrections,
-        note: info.note.clone(),
+        ..InputSummary::new(
+            "roster",
+            info,
+            &stats,
+            header_line,
+            unreadable,
+            &columns,
+            &cfg.layout.origin,
+        )
     }))
 }
 

@@ -162,19 +162,16 @@ impl RowSink for Collect {
     }
 }
 
-pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
-    let started = Instant::now();
-    let rc = &cfg.roster;
-    let out = &rc.out;
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.display().to_string(),
-        source,
-    })?;
-    let mut files: Vec<String> = rc.rosters.iter().map(|p| p.display().to_string()).collect();
-    let registry_fi = files.len() as u32;
-    files.push(cfg.registry.display().to_string());
+/// A roster as read: its encoding decision, what the reader counted, and its unreadable lines.
+pub(crate) type RosterInput = (ingest::FileInfo, crate::validate::Scanned, u64);
 
-    // 1. Rosters.
+/// Reads and checks every roster as `validate` does (V01–V16), keeping each row's values.
+/// `files` names the rosters first, in order.
+pub(crate) fn read_rosters(
+    rc: &ValidateConfig,
+    files: &[String],
+    log: &mut Log,
+) -> Result<(Vec<Rec>, Vec<RosterInput>), Error> {
     let mut collect = Collect {
         recs: Vec::new(),
         unreadable: 0,
@@ -194,31 +191,18 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         let mut info = ingest::sniff(path, &files[fi], rc.encoding)?;
         let before = collect.recs.len();
         let unreadable_before = collect.unreadable;
-        let scanned = match crate::validate::scan_file(
-            rc,
-            fi as u32,
-            &info,
-            &files,
-            &mut seen,
-            true,
-            &mut collect,
-        )? {
+        let mut scan = |info: &ingest::FileInfo, collect: &mut Collect| {
+            crate::validate::scan_file(rc, fi as u32, info, files, &mut seen, true, collect)
+        };
+        let scanned = match scan(&info, &mut collect)? {
             Some(s) => s,
             None => {
                 // Provisional UTF-8 that is not: decide on the whole file and read again.
                 collect.recs.truncate(before);
                 collect.unreadable = unreadable_before;
                 info = ingest::sniff_full(path, &files[fi])?;
-                crate::validate::scan_file(
-                    rc,
-                    fi as u32,
-                    &info,
-                    &files,
-                    &mut seen,
-                    true,
-                    &mut collect,
-                )?
-                .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?
+                scan(&info, &mut collect)?
+                    .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?
             }
         };
         if let Some(note) = &info.note {
@@ -226,8 +210,24 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         }
         inputs.push((info, scanned, collect.unreadable - unreadable_before));
     }
+    Ok((collect.recs, inputs))
+}
+
+pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let rc = &cfg.roster;
+    let out = &rc.out;
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
+    let mut files: Vec<String> = rc.rosters.iter().map(|p| p.display().to_string()).collect();
+    let registry_fi = files.len() as u32;
+    files.push(cfg.registry.display().to_string());
+
+    // 1. Rosters.
+    let (recs, inputs) = read_rosters(rc, &files, log)?;
     let roster_done = started.elapsed();
-    let recs = collect.recs;
 
     // 2. Indexes.
     let mut idx = Indexes::default();
@@ -281,17 +281,7 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
     let enc = rc.output_encoding;
     let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
     let mut results_out = ResultsWriter::create(&out.join("results.csv"), enc)?;
-    let mut review = ReviewCorrections::create(&out.join("corrections.csv"), enc)?;
-    let corrections_dir = tempfile::Builder::new()
-        .prefix(".totsugo-corrections-")
-        .tempdir_in(out)
-        .map_err(|source| Error::Write {
-            path: out.display().to_string(),
-            source,
-        })?;
-    let names = file_names(&rc.rosters);
-    let mut roster_outs: Vec<Option<RosterCorrections>> =
-        (0..rc.rosters.len()).map(|_| None).collect();
+    let mut corrections = CorrectionsOut::create(rc, &inputs, &files)?;
     let mut totals = Totals::default();
     let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
     let mut verdict_counts: HashMap<Option<Code>, u64> = HashMap::new();
@@ -358,8 +348,7 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
             }
             results_out.write_formatted(&row, 1, replaced)?;
             // Corrections: the entry rules' fixes plus what the verdict proposes.
-            let Some(kept) = &rec.kept else { continue };
-            if rec.duplicate {
+            if rec.kept.is_none() || rec.duplicate {
                 continue;
             }
             let action = match (rec.v_action, v.action) {
@@ -368,42 +357,7 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
                 (Some(a), Some(b)) => Some(stronger(a, b)),
             };
             let Some(action) = action else { continue };
-            let mut refs: Vec<&str> = RosterKey::ALL.iter().map(|k| kept.value(*k)).collect();
-            for (k, proposed) in &v.proposals {
-                refs[k.index()] = proposed;
-            }
-            let values = &refs;
-            let fi = rec.source.file as usize;
-            review.write(action, &files[fi], rec.source.line, &refs)?;
-            if roster_outs[fi].is_none() {
-                let (info, scanned, _) = &inputs[fi];
-                roster_outs[fi] = Some(RosterCorrections::create(
-                    corrections_dir.path(),
-                    &names[fi],
-                    info,
-                    &header_of(info)?,
-                    &scanned.columns,
-                )?);
-            }
-            if let Some(w) = roster_outs[fi].as_mut() {
-                // Only what changed from the row as read is re-encoded.
-                let changed: Vec<Option<&str>> = RosterKey::ALL
-                    .iter()
-                    .map(|k| {
-                        let new = values[k.index()];
-                        let was = kept
-                            .record
-                            .get(inputs[fi].1.columns.columns[k.index()].unwrap_or(usize::MAX))
-                            .map(|b| ingest::decode_field(b, inputs[fi].0.encoding));
-                        match was {
-                            Some(Ok(w)) if w == new => None,
-                            _ if new.is_empty() && was.is_none() => None,
-                            _ => Some(new),
-                        }
-                    })
-                    .collect();
-                w.write(action, &kept.record, &changed)?;
-            }
+            corrections.write(rec, action, &v.proposals)?;
         }
     }
     // Registry lines that could not be read.
@@ -427,67 +381,37 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
         findings_out.write(&f, &files)?;
     }
-    totals.corrections = review.rows();
+    totals.corrections = corrections.rows();
     let mut replaced = findings_out.replaced() + results_out.replaced();
     findings_out.commit()?;
     results_out.commit()?;
-    review.commit()?;
+    let (per_roster, corrections_replaced) = corrections.commit(out)?;
+    replaced += corrections_replaced;
     let mut input_summaries = Vec::new();
-    for (fi, ((info, scanned, unreadable), w)) in inputs.iter().zip(roster_outs).enumerate() {
-        let (file, n) = match w {
-            Some(w) => {
-                replaced += w.replaced();
-                let n = w.rows();
-                w.commit()?;
-                (Some(format!("corrections/{}", names[fi])), n)
-            }
-            None => (None, 0),
-        };
+    for ((info, scanned, unreadable), (file, n)) in inputs.iter().zip(per_roster) {
         input_summaries.push(InputSummary {
-            role: "roster",
-            path: info.display.clone(),
-            bytes: scanned.stats.bytes,
-            sha256: scanned.stats.sha256.clone(),
-            encoding: info.encoding.label(),
-            encoding_forced: info.encoding_forced,
-            bom: info.bom,
-            line_ending: if info.crlf { "CRLF" } else { "LF" },
-            header_line: scanned.header_line,
-            rows: scanned.stats.records,
-            blank_lines: scanned.stats.blank_lines,
-            unreadable_lines: *unreadable,
-            extra_columns: scanned
-                .columns
-                .extra
-                .iter()
-                .map(|(_, h)| h.clone())
-                .collect(),
-            schema: rc.layout.origin.clone(),
             corrections_file: file,
             corrections: n,
-            note: info.note.clone(),
+            ..InputSummary::new(
+                "roster",
+                info,
+                &scanned.stats,
+                scanned.header_line,
+                *unreadable,
+                &scanned.columns,
+                &rc.layout.origin,
+            )
         });
     }
-    input_summaries.push(InputSummary {
-        role: "registry",
-        path: reg_info.display.clone(),
-        bytes: reg_stats.bytes,
-        sha256: reg_stats.sha256.clone(),
-        encoding: reg_info.encoding.label(),
-        encoding_forced: reg_info.encoding_forced,
-        bom: reg_info.bom,
-        line_ending: if reg_info.crlf { "CRLF" } else { "LF" },
-        header_line: reg_header_line,
-        rows: reg_stats.records,
-        blank_lines: reg_stats.blank_lines,
-        unreadable_lines: hits.bad_lines.len() as u64,
-        extra_columns: reg_columns.extra.iter().map(|(_, h)| h.clone()).collect(),
-        schema: cfg.registry_layout.origin.clone(),
-        corrections_file: None,
-        corrections: 0,
-        note: reg_info.note.clone(),
-    });
-    crate::validate::swap_corrections_dir(out, corrections_dir)?;
+    input_summaries.push(InputSummary::new(
+        "registry",
+        &reg_info,
+        &reg_stats,
+        reg_header_line,
+        hits.bad_lines.len() as u64,
+        &reg_columns,
+        &cfg.registry_layout.origin,
+    ));
     let outcome = Outcome { worst };
     let mut timings = BTreeMap::new();
     timings.insert("rosters".to_string(), roster_done.as_millis() as u64);
@@ -544,6 +468,121 @@ fn stronger(a: Action, b: Action) -> Action {
         _ => 1,
     };
     if rank(b) > rank(a) { b } else { a }
+}
+
+/// A roster's file under `corrections/` (None when it has no corrections) and its rows.
+pub(crate) type PerRoster = (Option<String>, u64);
+
+/// corrections.csv and corrections/<roster>: every roster row that must change, with the
+/// values proposed (shared by `match` and `check`). Per-roster files are written into a
+/// temporary folder and swapped in whole at the end.
+pub(crate) struct CorrectionsOut<'a> {
+    review: ReviewCorrections,
+    dir: tempfile::TempDir,
+    names: Vec<String>,
+    per_roster: Vec<Option<RosterCorrections>>,
+    inputs: &'a [RosterInput],
+    files: &'a [String],
+}
+
+impl<'a> CorrectionsOut<'a> {
+    pub fn create(
+        rc: &ValidateConfig,
+        inputs: &'a [RosterInput],
+        files: &'a [String],
+    ) -> Result<CorrectionsOut<'a>, Error> {
+        let out = &rc.out;
+        let review = ReviewCorrections::create(&out.join("corrections.csv"), rc.output_encoding)?;
+        let dir = tempfile::Builder::new()
+            .prefix(".totsugo-corrections-")
+            .tempdir_in(out)
+            .map_err(|source| Error::Write {
+                path: out.display().to_string(),
+                source,
+            })?;
+        Ok(CorrectionsOut {
+            review,
+            dir,
+            names: file_names(&rc.rosters),
+            per_roster: (0..rc.rosters.len()).map(|_| None).collect(),
+            inputs,
+            files,
+        })
+    }
+
+    /// One record's row: its values after the safe fixes, with `proposals` put in.
+    pub fn write(
+        &mut self,
+        rec: &Rec,
+        action: Action,
+        proposals: &[(RosterKey, String)],
+    ) -> Result<(), Error> {
+        let Some(kept) = &rec.kept else {
+            return Ok(());
+        };
+        let mut values: Vec<&str> = RosterKey::ALL.iter().map(|k| kept.value(*k)).collect();
+        for (k, proposed) in proposals {
+            values[k.index()] = proposed;
+        }
+        let fi = rec.source.file as usize;
+        self.review
+            .write(action, &self.files[fi], rec.source.line, &values)?;
+        let (info, scanned, _) = &self.inputs[fi];
+        if self.per_roster[fi].is_none() {
+            self.per_roster[fi] = Some(RosterCorrections::create(
+                self.dir.path(),
+                &self.names[fi],
+                info,
+                &header_of(info)?,
+                &scanned.columns,
+            )?);
+        }
+        if let Some(w) = self.per_roster[fi].as_mut() {
+            // Only what changed from the row as read is re-encoded.
+            let changed: Vec<Option<&str>> = RosterKey::ALL
+                .iter()
+                .map(|k| {
+                    let new = values[k.index()];
+                    let was = kept
+                        .record
+                        .get(scanned.columns.columns[k.index()].unwrap_or(usize::MAX))
+                        .map(|b| ingest::decode_field(b, info.encoding));
+                    match was {
+                        Some(Ok(w)) if w == new => None,
+                        _ if new.is_empty() && was.is_none() => None,
+                        _ => Some(new),
+                    }
+                })
+                .collect();
+            w.write(action, &kept.record, &changed)?;
+        }
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.review.rows()
+    }
+
+    /// Commits every file and swaps the per-roster folder in. Returns, per roster, its file
+    /// under `corrections/` and its rows, and the characters replaced by 〓.
+    pub fn commit(self, out: &std::path::Path) -> Result<(Vec<PerRoster>, u64), Error> {
+        self.review.commit()?;
+        let mut replaced = 0;
+        let mut per_roster = Vec::with_capacity(self.per_roster.len());
+        for (w, name) in self.per_roster.into_iter().zip(&self.names) {
+            per_roster.push(match w {
+                Some(w) => {
+                    replaced += w.replaced();
+                    let n = w.rows();
+                    w.commit()?;
+                    (Some(format!("corrections/{name}")), n)
+                }
+                None => (None, 0),
+            });
+        }
+        crate::validate::swap_corrections_dir(out, self.dir)?;
+        Ok((per_roster, replaced))
+    }
 }
 
 /// A roster's header row, read again for its correction file.

@@ -86,6 +86,40 @@ pub struct InputSummary {
     pub note: Option<String>,
 }
 
+impl InputSummary {
+    /// One input as read: what the sniff decided and what the reader counted. Corrections are
+    /// filled in by the caller.
+    pub fn new(
+        role: &'static str,
+        info: &crate::ingest::FileInfo,
+        stats: &crate::ingest::ReadStats,
+        header_line: u64,
+        unreadable_lines: u64,
+        columns: &crate::schema::ColumnMap,
+        schema: &str,
+    ) -> InputSummary {
+        InputSummary {
+            role,
+            path: info.display.clone(),
+            bytes: stats.bytes,
+            sha256: stats.sha256.clone(),
+            encoding: info.encoding.label(),
+            encoding_forced: info.encoding_forced,
+            bom: info.bom,
+            line_ending: if info.crlf { "CRLF" } else { "LF" },
+            header_line,
+            rows: stats.records,
+            blank_lines: stats.blank_lines,
+            unreadable_lines,
+            extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+            schema: schema.to_string(),
+            corrections_file: None,
+            corrections: 0,
+            note: info.note.clone(),
+        }
+    }
+}
+
 impl Summary {
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         let mut f = AtomicFile::create(path)?;
