@@ -6,7 +6,7 @@
 //! (V15), counts, and streams rows to the output files. Output order is file, line, code,
 //! whatever the thread count.
 
-use crate::ingest::RawRecord;
+use crate::ingest::{PackedStr, RawRecord};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -67,29 +67,20 @@ pub(crate) enum Checked {
 /// A row's values after the safe fixes (trimmed; contract order), packed in one allocation,
 /// and its fields as read. Matching holds one per roster row (up to 2 million).
 pub(crate) struct Kept {
-    text: Box<str>,
-    ends: [u32; KEYS],
+    values: PackedStr<KEYS>,
     pub record: RawRecord,
 }
 
 impl Kept {
     pub fn new(values: [&str; KEYS], record: RawRecord) -> Kept {
-        let mut text = String::with_capacity(values.iter().map(|v| v.len()).sum());
-        let ends = values.map(|v| {
-            text.push_str(v);
-            text.len() as u32
-        });
         Kept {
-            text: text.into_boxed_str(),
-            ends,
+            values: PackedStr::new(values),
             record,
         }
     }
 
     pub fn value(&self, k: RosterKey) -> &str {
-        let i = k.index();
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+        self.values.get(k.index())
     }
 }
 

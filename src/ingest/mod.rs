@@ -16,4 +16,6 @@ pub mod encoding;
 pub mod reader;
 
 pub use encoding::{Encoding, FileInfo, PREFIX, decode_field, sniff, sniff_full};
-pub use reader::{Block, FieldScratch, Fields, RawRecord, ReadStats, RecordReader, Span};
+pub use reader::{
+    Block, FieldScratch, Fields, PackedStr, RawRecord, ReadStats, RecordReader, Span,
+};

@@ -11,7 +11,9 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::ingest::{self, Block, Encoding, FieldScratch, FileInfo, ReadStats, RecordReader};
+use crate::ingest::{
+    self, Block, Encoding, FieldScratch, FileInfo, PackedStr, ReadStats, RecordReader,
+};
 use crate::normalize::name::name_key;
 use crate::schema::{ColumnMap, Layout};
 
@@ -33,9 +35,8 @@ pub enum RegKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegRow {
     pub line: u64,
-    /// 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 住所, 異動年月日, concatenated.
-    text: Box<str>,
-    ends: [u32; 7],
+    /// 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 住所, 異動年月日.
+    values: PackedStr<7>,
     /// 状態 1: 消除 (death, emigration).
     pub removed: bool,
 }
@@ -43,22 +44,15 @@ pub struct RegRow {
 impl RegRow {
     /// `values`: 個人番号, 氏名, 氏名カナ, 生年月日, 性別, 住所, 異動年月日.
     pub fn new(line: u64, values: [&str; 7], removed: bool) -> RegRow {
-        let mut text = String::with_capacity(values.iter().map(|v| v.len()).sum());
-        let ends = values.map(|v| {
-            text.push_str(v);
-            text.len() as u32
-        });
         RegRow {
             line,
-            text: text.into_boxed_str(),
-            ends,
+            values: PackedStr::new(values),
             removed,
         }
     }
 
     fn value(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+        self.values.get(i)
     }
 
     pub fn number(&self) -> &str {
