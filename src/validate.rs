@@ -24,7 +24,7 @@ use crate::ingest::{
 use crate::log::Log;
 use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
 use crate::report::findings::FindingsWriter;
-use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals};
+use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
 use crate::report::{OutputEncoding, atomic};
 use crate::rules::{self, Issue, RowCheck, RuleContext};
 use crate::schema::{ColumnMap, Layout, RosterKey};
@@ -518,21 +518,8 @@ fn run_once(
     let outcome = Outcome {
         worst: counts.worst,
     };
-    let mut timings = std::collections::BTreeMap::new();
-    timings.insert("ingest_validate".to_string(), checked.as_millis() as u64);
-    timings.insert(
-        "write".to_string(),
-        (started.elapsed() - checked).as_millis() as u64,
-    );
-    timings.insert("total".to_string(), started.elapsed().as_millis() as u64);
+    let timings = stage_timings(&[("ingest_validate", checked), ("write", started.elapsed())]);
     let summary = Summary {
-        tool: "totsugo",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "validate",
-        as_of: cfg.rules.as_of.to_yyyymmdd(),
-        output_encoding: cfg.output_encoding.label(),
-        masked: !cfg.rules.unmask,
-        exit_code: outcome.exit_code(),
         totals: counts.totals.clone(),
         by_code: counts
             .by_code
@@ -542,8 +529,13 @@ fn run_once(
         by_office: counts.by_office.into_iter().collect(),
         inputs,
         output_replacements: replaced,
-        timings_ms: timings,
-        ..Default::default()
+        ..Summary::for_run(
+            "validate",
+            &cfg.rules,
+            cfg.output_encoding,
+            outcome.exit_code(),
+            timings,
+        )
     };
     summary.write(&out.join("summary.json"))?;
     let t = &summary.totals;

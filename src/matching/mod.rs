@@ -28,7 +28,7 @@ use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_name
 use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
 use crate::report::results::ResultsWriter;
-use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals};
+use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
 use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{Layout, RosterKey};
 use crate::validate::{
@@ -413,31 +413,17 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
         &cfg.registry_layout.origin,
     ));
     let outcome = Outcome { worst };
-    let mut timings = BTreeMap::new();
-    timings.insert("rosters".to_string(), roster_done.as_millis() as u64);
-    timings.insert(
-        "registry".to_string(),
-        (registry_done - roster_done).as_millis() as u64,
-    );
-    timings.insert(
-        "write".to_string(),
-        (started.elapsed() - registry_done).as_millis() as u64,
-    );
-    timings.insert("total".to_string(), started.elapsed().as_millis() as u64);
+    let timings = stage_timings(&[
+        ("rosters", roster_done),
+        ("registry", registry_done),
+        ("write", started.elapsed()),
+    ]);
     let summary = Summary {
-        tool: "totsugo",
-        version: env!("CARGO_PKG_VERSION"),
-        command: "match",
-        as_of: rc.rules.as_of.to_yyyymmdd(),
-        output_encoding: enc.label(),
-        masked: !unmask,
-        exit_code: outcome.exit_code(),
         totals,
         by_code,
         by_office: by_office.into_iter().collect(),
         inputs: input_summaries,
         output_replacements: replaced,
-        timings_ms: timings,
         fields: Some(cfg.fields.count()),
         verdicts: Some(
             verdict_counts
@@ -446,6 +432,7 @@ pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
                 .collect(),
         ),
         registry_rows_kept: Some(hits.rows_held as u64),
+        ..Summary::for_run("match", &rc.rules, enc, outcome.exit_code(), timings)
     };
     summary.write(&out.join("summary.json"))?;
     let t = &summary.totals;

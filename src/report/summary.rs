@@ -86,6 +86,22 @@ pub struct InputSummary {
     pub note: Option<String>,
 }
 
+/// `timings_ms` from the elapsed time at the end of each stage, in order: each stage's own
+/// milliseconds, and `total` (the last mark).
+pub fn stage_timings(marks: &[(&str, std::time::Duration)]) -> BTreeMap<String, u64> {
+    let mut timings = BTreeMap::new();
+    let mut before = std::time::Duration::ZERO;
+    for (stage, at) in marks {
+        timings.insert(
+            stage.to_string(),
+            at.saturating_sub(before).as_millis() as u64,
+        );
+        before = *at;
+    }
+    timings.insert("total".to_string(), before.as_millis() as u64);
+    timings
+}
+
 impl InputSummary {
     /// One input as read: what the sniff decided and what the reader counted. Corrections are
     /// filled in by the caller.
@@ -121,6 +137,27 @@ impl InputSummary {
 }
 
 impl Summary {
+    /// The fields every command fills the same way; the caller adds counts and inputs.
+    pub fn for_run(
+        command: &'static str,
+        rules: &crate::rules::RuleContext,
+        output_encoding: super::OutputEncoding,
+        exit_code: u8,
+        timings_ms: BTreeMap<String, u64>,
+    ) -> Summary {
+        Summary {
+            tool: "totsugo",
+            version: env!("CARGO_PKG_VERSION"),
+            command,
+            as_of: rules.as_of.to_yyyymmdd(),
+            output_encoding: output_encoding.label(),
+            masked: !rules.unmask,
+            exit_code,
+            timings_ms,
+            ..Default::default()
+        }
+    }
+
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         let mut f = AtomicFile::create(path)?;
         let json =
@@ -132,5 +169,30 @@ impl Summary {
                 source,
             })?;
         f.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stage_timings_are_differences_of_marks() {
+        let t = stage_timings(&[
+            ("rosters", Duration::from_millis(300)),
+            ("registry", Duration::from_millis(1_000)),
+            ("write", Duration::from_millis(1_250)),
+        ]);
+        let got: Vec<(&str, u64)> = t.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            got,
+            [
+                ("registry", 700),
+                ("rosters", 300),
+                ("total", 1_250),
+                ("write", 250)
+            ]
+        );
     }
 }
