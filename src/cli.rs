@@ -14,6 +14,7 @@ use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
 use crate::log::{Log, Verbosity};
 use crate::matching::{self, FieldMode, MatchConfig};
+use crate::pipeline::{self, PipelineConfig};
 use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
 use crate::rules::date::Ymd;
@@ -64,6 +65,9 @@ enum Command {
     /// 名簿を住基の抽出ファイルと基本4情報（5情報）で突合する（M00–M42、results.csv）
     #[command(after_long_help = AFTER_HELP_MATCH)]
     Match(MatchArgs),
+    /// 個人番号の紐付け誤り（L01–L05）と資格重複（D01–D05）を名簿・事務所・他制度をまたいで検査する
+    #[command(after_long_help = AFTER_HELP_CHECK)]
+    Check(CheckArgs),
     /// 試験用の合成データ（住基・事務所ごとの名簿・正解ファイル）を作る。実在の個人情報は含まない
     #[command(after_long_help = AFTER_HELP_GEN)]
     Gen(GenArgs),
@@ -135,6 +139,35 @@ const AFTER_HELP_MATCH: &str = "\
   summary.json            件数・判定別件数・入力の SHA-256・処理時間
 
 終了コード: 0 エラーなし / 1 エラーあり（M20・M30・M31 など）/ 2 実行できなかった";
+
+const AFTER_HELP_CHECK: &str = "\
+同じ人の判定: --registry があれば住基で本人と確認できた個人番号（M00–M12）、なければ正規化した
+基本4情報（氏名・生年月日・性別・住所）が同じか、個人番号・生年月日・性別と氏名かカナが同じ記録。
+
+出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
+  findings.csv            所見（V・M・L・D）。組になる所見は両方の行に書き、関連ファイル・関連行番号で相手を示す
+  results.csv             --registry があるとき: 名簿の1件ごとの判定（M00–M42）
+  corrections.csv         修正が必要な行（入れ替わった番号、住基の番号、資格喪失日などを提案）
+  corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま）
+  summary.json            件数・入力の SHA-256・処理時間
+
+終了コード: 0 エラーなし / 1 エラーあり（L01–L05、D01・D02・D04 など）/ 2 実行できなかった
+例: totsugo check 名簿A.csv 名簿B.csv --insurance 国保.csv --registry 住基.csv --out 結果/";
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    roster: ValidateArgs,
+    /// 他制度資格ファイル（国保・国保組合・後期高齢者医療・被用者保険、CSV）。複数可
+    #[arg(long, value_name = "FILE")]
+    insurance: Vec<PathBuf>,
+    /// 住民基本台帳の抽出ファイル（CSV）。あれば本人確認済みの番号で同じ人を決め、L03・L04 も調べる
+    #[arg(long, value_name = "REGISTRY")]
+    registry: Option<PathBuf>,
+    /// 照合する項目数（--registry があるとき）: 5 は氏名カナも、4 はカナを比べない
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(4..=5))]
+    fields: u8,
+}
 
 #[derive(Debug, clap::Args)]
 struct MatchArgs {
@@ -319,6 +352,29 @@ fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<O
                 },
             };
             pool.install(|| matching::run(&cfg, log))
+        }
+        Command::Check(a) => {
+            let wanted = [
+                LayoutKind::Roster,
+                LayoutKind::Registry,
+                LayoutKind::Insurance,
+            ];
+            let registry_layout = layout(LayoutKind::Registry, &a.roster.schema, &wanted)?;
+            let insurance_layout = layout(LayoutKind::Insurance, &a.roster.schema, &wanted)?;
+            let cfg = PipelineConfig {
+                command: "check",
+                roster: a.roster.into_config(&wanted)?,
+                registry: a.registry.map(|r| (r, registry_layout)),
+                fields: if a.fields == 4 {
+                    FieldMode::Four
+                } else {
+                    FieldMode::Five
+                },
+                insurance: a.insurance,
+                insurance_layout,
+                checks: true,
+            };
+            pool.install(|| pipeline::run(&cfg, log))
         }
         Command::Gen(a) => {
             if a.problem_rate + a.variation_rate > 1.0 {

@@ -17,6 +17,10 @@
 //! - [`rules`]: entry rules V01–V13 for one row (pure; run in parallel).
 //! - [`normalize`]: Japanese width/kana folding shared by the rules and matching.
 //! - [`validate`]: the `validate` command: the pipeline, V14–V16, the sink.
+//! - [`matching`]: registry streaming and the verdicts M00–M42.
+//! - [`flag`]: number linkage L01–L05 and duplicate coverage D01–D05 (`check`).
+//! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match` and `check`.
+//! - [`synth`]: the synthetic-data generator (`gen`).
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600).
 //! - [`cli`], [`exit`], [`error`], [`log`]: the program's edges.
@@ -25,10 +29,12 @@ pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod findings;
+pub mod flag;
 pub mod ingest;
 pub mod log;
 pub mod matching;
 pub mod normalize;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod schema;

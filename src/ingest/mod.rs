@@ -14,6 +14,7 @@
 
 pub mod encoding;
 pub mod reader;
+pub mod stream;
 
 pub use encoding::{Encoding, FileInfo, PREFIX, decode_field, sniff, sniff_full};
 pub use reader::{

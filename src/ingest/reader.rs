@@ -223,6 +223,11 @@ impl RawRecord {
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
     }
+
+    /// Every field's bytes back to back (an order key for a record by its content).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// What the reader counted once the file is read.

@@ -10,31 +10,22 @@
 //! 4. Each record gets its verdict M00–M42 ([`verdict`]); outputs are written in roster order.
 
 pub mod registry;
-mod verdict;
+pub(crate) mod verdict;
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::time::Instant;
-
-use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::exit::Outcome;
-use crate::findings::{Action, Code, Finding, Severity, Source};
+use crate::findings::{Action, Finding, Source};
 use crate::ingest::{self, Span};
 use crate::log::Log;
-use crate::normalize::name::name_key;
 use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
-use crate::report::csvout::RowFormatter;
-use crate::report::findings::FindingsWriter;
-use crate::report::results::ResultsWriter;
-use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
 use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{Layout, RosterKey};
 use crate::validate::{
     Checked, DupMap, FileCtx, Kept, RowSink, ValidateConfig, row_findings, unreadable_findings,
 };
-use registry::{Indexes, parse_birth, parse_number, parse_sex};
+use registry::parse_number;
 pub use verdict::{FieldMode, Verdict};
 
 /// Everything `match` needs, already checked.
@@ -46,9 +37,6 @@ pub struct MatchConfig {
     pub registry_layout: Layout,
     pub fields: FieldMode,
 }
-
-/// Records whose verdicts are computed in parallel before they are written.
-const VERDICT_BATCH: usize = 1 << 14;
 
 /// One roster record, held from the roster pass to the output.
 pub(crate) struct Rec {
@@ -80,14 +68,19 @@ impl Rec {
         }
     }
 
-    fn value(&self, k: RosterKey) -> &str {
+    pub(crate) fn value(&self, k: RosterKey) -> &str {
         self.kept.as_ref().map_or("", |kept| kept.value(k))
     }
 
-    fn usable_number(&self) -> Option<u64> {
-        let v = self.value(RosterKey::MyNumber);
-        my_number_is_valid(v).then(|| parse_number(v)).flatten()
+    pub(crate) fn usable_number(&self) -> Option<u64> {
+        usable_number(self)
     }
+}
+
+/// A record's 個人番号 when it can be used for matching (12 digits, check digit right).
+pub(crate) fn usable_number(rec: &Rec) -> Option<u64> {
+    let v = rec.value(RosterKey::MyNumber);
+    my_number_is_valid(v).then(|| parse_number(v)).flatten()
 }
 
 /// Collects the roster rows.
@@ -213,248 +206,20 @@ pub(crate) fn read_rosters(
     Ok((collect.recs, inputs))
 }
 
+/// `totsugo match`: the pipeline with the registry and without the cross-record checks.
 pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
-    let started = Instant::now();
-    let rc = &cfg.roster;
-    let out = &rc.out;
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.display().to_string(),
-        source,
-    })?;
-    let mut files: Vec<String> = rc.rosters.iter().map(|p| p.display().to_string()).collect();
-    let registry_fi = files.len() as u32;
-    files.push(cfg.registry.display().to_string());
-
-    // 1. Rosters.
-    let (recs, inputs) = read_rosters(rc, &files, log)?;
-    let roster_done = started.elapsed();
-
-    // 2. Indexes.
-    let mut idx = Indexes::default();
-    for (i, r) in recs.iter().enumerate() {
-        if r.kept.is_none() {
-            continue;
-        }
-        match r.usable_number() {
-            Some(n) => {
-                idx.by_number.insert(n);
-            }
-            None => {
-                if let (Some(name), Some(birth), Some(sex)) = (
-                    name_key(r.value(RosterKey::Name)),
-                    parse_birth(r.value(RosterKey::BirthDate)),
-                    parse_sex(r.value(RosterKey::Sex)),
-                ) {
-                    idx.birth_sex.insert(birth, sex);
-                    idx.by_person
-                        .entry((name, birth, sex))
-                        .or_default()
-                        .push(i as u32);
-                }
-            }
-        }
-    }
-
-    // 3. Registry.
-    let reg_name = &files[registry_fi as usize];
-    let mut reg_info = ingest::sniff(&cfg.registry, reg_name, None)?;
-    let streamed = match registry::stream(&reg_info, &cfg.registry_layout, &idx)? {
-        Some(s) => s,
-        None => {
-            // UTF-8 from the first bytes, but a later line is not: decide on the whole file.
-            reg_info = ingest::sniff_full(&cfg.registry, reg_name)?;
-            registry::stream(&reg_info, &cfg.registry_layout, &idx)?
-                .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?
-        }
-    };
-    let (hits, reg_stats, reg_header_line, reg_columns) = streamed;
-    let registry_done = started.elapsed();
-    log.info(format!(
-        "{}: {} 行（{}）を照合、保持した住基行 {}",
-        reg_info.display,
-        reg_stats.records,
-        reg_info.encoding.label(),
-        hits.rows_held
-    ));
-
-    // 4. Verdicts and outputs.
-    let enc = rc.output_encoding;
-    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
-    let mut results_out = ResultsWriter::create(&out.join("results.csv"), enc)?;
-    let mut corrections = CorrectionsOut::create(rc, &inputs, &files)?;
-    let mut totals = Totals::default();
-    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
-    let mut verdict_counts: HashMap<Option<Code>, u64> = HashMap::new();
-    let mut by_office: Vec<(String, OfficeCounts)> = Vec::new();
-    let mut office_ix: HashMap<String, usize> = HashMap::new();
-    let mut worst: Option<Severity> = None;
-    let unmask = rc.rules.unmask;
-    // Verdicts are computed in parallel a batch at a time (normalizing both sides is the costly
-    // part), then written in roster order.
-    // Their results.csv rows are formatted there too.
-    let mut batch: Vec<(Verdict, Option<Finding>, Vec<u8>, u64)> = Vec::new();
-    for (b, chunk) in recs.chunks(VERDICT_BATCH).enumerate() {
-        batch.clear();
-        batch.par_extend(chunk.par_iter().map_init(
-            || RowFormatter::for_review(enc),
-            |fmt, rec| {
-                let v = verdict::decide(rec, &hits, cfg.fields);
-                let f = verdict::finding(rec, &v, &files, unmask);
-                let mut row = Vec::with_capacity(160);
-                ResultsWriter::format(fmt, rec, &v, &files, unmask, &mut row);
-                let replaced = std::mem::take(&mut fmt.replaced);
-                (v, f, row, replaced)
-            },
-        ));
-        for (i, (v, verdict_finding, row, replaced)) in batch.drain(..).enumerate() {
-            let rec = &recs[b * VERDICT_BATCH + i];
-            totals.rows += 1;
-            let office_key = match rec.insurer_no() {
-                "" => "(空欄)",
-                k => k,
-            };
-            let oi = match office_ix.get(office_key) {
-                Some(&i) => i,
-                None => {
-                    office_ix.insert(office_key.to_string(), by_office.len());
-                    by_office.push((office_key.to_string(), OfficeCounts::default()));
-                    by_office.len() - 1
-                }
-            };
-            let office = &mut by_office[oi].1;
-            office.rows += 1;
-            *verdict_counts.entry(v.code).or_default() += 1;
-            let mut findings = rec.findings.clone();
-            if let Some(f) = verdict_finding {
-                findings.push(f);
-            }
-            if !findings.is_empty() {
-                totals.rows_with_findings += 1;
-            }
-            for f in &findings {
-                totals.findings += 1;
-                match f.severity() {
-                    Severity::Error => totals.errors += 1,
-                    Severity::Warning => totals.warnings += 1,
-                    Severity::Info => totals.info += 1,
-                }
-                worst = worst.max(Some(f.severity()));
-                *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
-                *office
-                    .by_code
-                    .entry(f.code.as_str().to_string())
-                    .or_default() += 1;
-                findings_out.write(f, &files)?;
-            }
-            results_out.write_formatted(&row, 1, replaced)?;
-            // Corrections: the entry rules' fixes plus what the verdict proposes.
-            if rec.kept.is_none() || rec.duplicate {
-                continue;
-            }
-            let action = match (rec.v_action, v.action) {
-                (None, None) => continue,
-                (a, None) | (None, a) => a,
-                (Some(a), Some(b)) => Some(stronger(a, b)),
-            };
-            let Some(action) = action else { continue };
-            corrections.write(rec, action, &v.proposals)?;
-        }
-    }
-    // Registry lines that could not be read.
-    for b in &hits.bad_lines {
-        let f = Finding {
-            code: b.code,
-            source: Source {
-                file: registry_fi,
-                line: b.line,
-            },
-            insurer_no: String::new(),
-            recipient_no: String::new(),
-            field: String::new(),
-            message: format!("住基ファイルの行を読めません: {}", b.message),
-            action: Action::Review,
-            related: None,
-        };
-        totals.findings += 1;
-        totals.errors += 1;
-        worst = worst.max(Some(f.severity()));
-        *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
-        findings_out.write(&f, &files)?;
-    }
-    totals.corrections = corrections.rows();
-    let mut replaced = findings_out.replaced() + results_out.replaced();
-    findings_out.commit()?;
-    results_out.commit()?;
-    let (per_roster, corrections_replaced) = corrections.commit(out)?;
-    replaced += corrections_replaced;
-    let mut input_summaries = Vec::new();
-    for ((info, scanned, unreadable), (file, n)) in inputs.iter().zip(per_roster) {
-        input_summaries.push(InputSummary {
-            corrections_file: file,
-            corrections: n,
-            ..InputSummary::new(
-                "roster",
-                info,
-                &scanned.stats,
-                scanned.header_line,
-                *unreadable,
-                &scanned.columns,
-                &rc.layout.origin,
-            )
-        });
-    }
-    input_summaries.push(InputSummary::new(
-        "registry",
-        &reg_info,
-        &reg_stats,
-        reg_header_line,
-        hits.bad_lines.len() as u64,
-        &reg_columns,
-        &cfg.registry_layout.origin,
-    ));
-    let outcome = Outcome { worst };
-    let timings = stage_timings(&[
-        ("rosters", roster_done),
-        ("registry", registry_done),
-        ("write", started.elapsed()),
-    ]);
-    let summary = Summary {
-        totals,
-        by_code,
-        by_office: by_office.into_iter().collect(),
-        inputs: input_summaries,
-        output_replacements: replaced,
-        fields: Some(cfg.fields.count()),
-        verdicts: Some(
-            verdict_counts
-                .into_iter()
-                .map(|(c, n)| (c.map_or("-", |c| c.as_str()).to_string(), n))
-                .collect(),
-        ),
-        registry_rows_kept: Some(hits.rows_held as u64),
-        ..Summary::for_run("match", &rc.rules, enc, outcome.exit_code(), timings)
-    };
-    summary.write(&out.join("summary.json"))?;
-    let t = &summary.totals;
-    log.info(format!(
-        "{} 行を照合: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",
-        t.rows,
-        t.errors,
-        t.warnings,
-        t.corrections,
-        out.display()
-    ));
-    Ok(outcome)
-}
-
-/// The stronger of two 処理区分: 削除 > 修正要確認 > 修正.
-fn stronger(a: Action, b: Action) -> Action {
-    let rank = |x: Action| match x {
-        Action::Delete => 3,
-        Action::Review => 2,
-        _ => 1,
-    };
-    if rank(b) > rank(a) { b } else { a }
+    crate::pipeline::run(
+        &crate::pipeline::PipelineConfig {
+            command: "match",
+            roster: cfg.roster.clone(),
+            registry: Some((cfg.registry.clone(), cfg.registry_layout.clone())),
+            fields: cfg.fields,
+            insurance: Vec::new(),
+            insurance_layout: Layout::builtin(crate::schema::LayoutKind::Insurance),
+            checks: false,
+        },
+        log,
+    )
 }
 
 /// A roster's file under `corrections/` (None when it has no corrections) and its rows.

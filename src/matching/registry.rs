@@ -6,14 +6,10 @@
 //! depends on the roster, never on the registry.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc;
-
-use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::ingest::{
-    self, Block, Encoding, FieldScratch, FileInfo, PackedStr, ReadStats, RecordReader,
-};
+use crate::ingest::stream::{BadLine, Probe, TextRow};
+use crate::ingest::{self, Encoding, FileInfo, PackedStr, ReadStats, RecordReader};
 use crate::normalize::name::name_key;
 use crate::schema::{ColumnMap, Layout};
 
@@ -173,19 +169,10 @@ pub struct Indexes {
     pub birth_sex: BirthSexSet,
 }
 
-/// A registry line that could not be read (V14/V16 in findings.csv with the registry's name).
-pub struct BadLine {
-    pub line: u64,
-    pub code: crate::findings::Code,
-    pub message: String,
-}
-
 /// What one registry row gave.
-enum Probe {
-    Miss,
+enum Found {
     Number(u64, RegRow),
     Person(SearchKey, RegRow),
-    Bad(BadLine),
 }
 
 /// Everything the stream found.
@@ -222,55 +209,20 @@ pub fn parse_sex(s: &str) -> Option<u8> {
     }
 }
 
-fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &Indexes) -> Probe {
-    if fields.len() != columns.width {
-        return Probe::Bad(BadLine {
-            line: fields.line,
-            code: crate::findings::Code::V16,
-            message: format!(
-                "列の数が{}です。見出しは{}列です",
-                fields.len(),
-                columns.width
-            ),
-        });
-    }
-    let whole = match enc {
-        Encoding::Utf8 => simdutf8::basic::from_utf8(fields.bytes()).ok(),
-        Encoding::Cp932 => None,
+fn probe(
+    fields: ingest::Fields<'_>,
+    enc: Encoding,
+    columns: &ColumnMap,
+    idx: &Indexes,
+) -> Probe<Found> {
+    let row = match TextRow::decode(fields, enc, columns.width) {
+        Ok(r) => r,
+        Err(bad) => return Probe::Bad(bad),
     };
-    let mut decoded: Vec<std::borrow::Cow<str>> = Vec::new();
-    if whole.is_none() {
-        for (i, b) in fields.iter().enumerate() {
-            match ingest::decode_field(b, enc) {
-                Ok(s) => decoded.push(s),
-                Err(e) => {
-                    return Probe::Bad(BadLine {
-                        line: fields.line,
-                        code: crate::findings::Code::V14,
-                        message: format!(
-                            "{}列目の {} を {} として読めません",
-                            i + 1,
-                            e.hex(),
-                            enc.label()
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    let get = |k: RegKey| -> &str {
-        let Some(c) = columns.columns.get(k as usize).copied().flatten() else {
-            return "";
-        };
-        let v = match whole {
-            Some(w) => fields.range(c).and_then(|r| w.get(r)).unwrap_or(""),
-            None => decoded.get(c).map_or("", |v| v.as_ref()),
-        };
-        v.trim_matches([' ', '\u{3000}'])
-    };
-    let row = || {
+    let get = |k: RegKey| row.get(columns.columns.get(k as usize).copied().flatten());
+    let reg_row = || {
         RegRow::new(
-            fields.line,
+            row.line(),
             [
                 get(RegKey::MyNumber),
                 get(RegKey::Name),
@@ -286,7 +238,7 @@ fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &I
     if let Some(n) = parse_number(get(RegKey::MyNumber))
         && idx.by_number.contains(&n)
     {
-        return Probe::Number(n, row());
+        return Probe::Hit(Found::Number(n, reg_row()));
     }
     if idx.birth_sex.is_empty() || get(RegKey::Status) == "1" {
         return Probe::Miss;
@@ -305,7 +257,7 @@ fn probe(fields: ingest::Fields<'_>, enc: Encoding, columns: &ColumnMap, idx: &I
     };
     let key = (name, birth, sex);
     if idx.by_person.contains_key(&key) {
-        return Probe::Person(key, row());
+        return Probe::Hit(Found::Person(key, reg_row()));
     }
     Probe::Miss
 }
@@ -320,85 +272,45 @@ pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<
     let reader = RecordReader::open(info)?;
     let columns = layout.resolve(&info.display, &reader.header)?;
     let header_line = reader.header_line;
-    let (tx, rx) = mpsc::sync_channel::<Result<Block, Error>>(2);
-    let (back_tx, back_rx) = mpsc::channel::<Block>();
-    // The hits of each block go to their own thread, so inserting them overlaps the next
-    // block's probes instead of holding the workers up.
-    let (found_tx, found_rx) = mpsc::sync_channel::<Vec<Probe>>(4);
-    let columns_ref = &columns;
-    let (stats, hits) = std::thread::scope(|s| -> Result<(Option<ReadStats>, Hits), Error> {
-        let producer = s.spawn(move || reader.produce(tx, back_rx));
-        let collector = s.spawn(move || {
-            let mut hits = Hits::default();
-            hits.by_number.reserve(idx.by_number.len());
-            for found in found_rx.iter() {
-                for p in found {
-                    match p {
-                        Probe::Number(n, row) => {
-                            let e = hits.by_number.entry(n).or_insert((row, 0));
-                            e.1 += 1;
-                        }
-                        Probe::Person(key, row) => hits.by_person.entry(key).or_default().push(row),
-                        Probe::Bad(b) => hits.bad_lines.push(b),
-                        Probe::Miss => {}
-                    }
-                }
+    let mut hits = Hits::default();
+    hits.by_number.reserve(idx.by_number.len());
+    let enc = info.encoding;
+    let streamed = ingest::stream::stream(
+        reader,
+        info.provisional,
+        |fields| probe(fields, enc, &columns, idx),
+        |found| match found {
+            Found::Number(n, row) => {
+                let e = hits.by_number.entry(n).or_insert((row, 0));
+                e.1 += 1;
             }
-            hits
-        });
-        let mut failed = None;
-        let mut not_utf8 = false;
-        for block in rx.iter() {
-            let block = match block {
-                Ok(b) => b,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            };
-            // Only hits are collected: a block of misses allocates nothing.
-            let mut found: Vec<Probe> = Vec::new();
-            found.par_extend(
-                block
-                    .spans
-                    .par_iter()
-                    .with_min_len(512)
-                    .map_init(FieldScratch::default, |scratch, span| {
-                        probe(block.fields(span, scratch), info.encoding, columns_ref, idx)
-                    })
-                    .filter(|p| !matches!(p, Probe::Miss)),
-            );
-            let _ = back_tx.send(block);
-            if info.provisional
-                && found
-                    .iter()
-                    .any(|p| matches!(p, Probe::Bad(b) if b.code == crate::findings::Code::V14))
-            {
-                not_utf8 = true;
-                break;
-            }
-            if !found.is_empty() && found_tx.send(found).is_err() {
-                break;
-            }
-        }
-        drop(rx);
-        drop(found_tx);
-        let stats = producer
-            .join()
-            .map_err(|_| Error::Internal("住基の読み込みスレッドが異常終了しました".into()))?;
-        let hits = collector
-            .join()
-            .map_err(|_| Error::Internal("住基の照合結果の集約が異常終了しました".into()))?;
-        match failed {
-            Some(e) => Err(e),
-            None if not_utf8 => Ok((None, hits)),
-            None => Ok((Some(stats?), hits)),
-        }
-    })?;
-    let mut hits = hits;
-    let Some(stats) = stats else { return Ok(None) };
+            Found::Person(key, row) => hits.by_person.entry(key).or_default().push(row),
+        },
+    )?;
+    let Some((stats, bad)) = streamed else {
+        return Ok(None);
+    };
+    hits.bad_lines = bad;
     hits.rows_held = hits.by_number.len() + hits.by_person.values().map(Vec::len).sum::<usize>();
     Ok(Some((hits, stats, header_line, columns)))
+}
+
+/// Reads the registry once more for the persons `idx.by_person` asks for (the number index
+/// empty): `check` uses it to find under which number a record's own person is registered.
+pub fn find_persons(
+    info: &FileInfo,
+    layout: &Layout,
+    idx: &Indexes,
+) -> Result<HashMap<SearchKey, Vec<RegRow>>, Error> {
+    match stream(info, layout, idx)? {
+        Some((hits, ..)) => Ok(hits.by_person),
+        None => {
+            let full = ingest::sniff_full(&info.path, &info.display)?;
+            Ok(stream(&full, layout, idx)?
+                .map(|(hits, ..)| hits.by_person)
+                .unwrap_or_default())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ pub struct Summary {
     /// rest of the registry streams past).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_rows_kept: Option<u64>,
+    /// `check`: persons found on more than one roster record (moved, re-opened, duplicated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persons_with_several_records: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

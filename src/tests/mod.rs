@@ -4,6 +4,7 @@
 //! - `golden`: every `fixtures/<case>/` run through the CLI, outputs compared byte for byte.
 //! - `cli`: exit codes, bad inputs, privacy, determinism, atomic replacement, scale.
 
+mod check;
 mod cli;
 mod golden;
 mod props;

@@ -1,0 +1,433 @@
+//! One run of the pipeline, as `match` and `check` (and later `run`) use it:
+//! ingest + validate the rosters → match against the registry (when given) → flag linkage and
+//! coverage problems (when asked) → write every output.
+//!
+//! 1. Rosters (the small side) are read and checked as by `validate` (V01–V16); each row keeps
+//!    its values after the safe fixes ([`crate::matching::read_rosters`]).
+//! 2. With a registry: indexes from the rosters, one streamed pass over the registry, and a
+//!    verdict M00–M42 per record, in parallel ([`crate::matching`]).
+//! 3. With checks: persons, L01–L05 and D01–D05 ([`crate::flag`]), streaming the
+//!    other-insurance files.
+//! 4. Outputs in roster order: findings.csv, results.csv (with a registry), corrections.csv and
+//!    corrections/, summary.json.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::exit::Outcome;
+use crate::findings::{Action, Code, Finding, Severity, Source};
+use crate::flag::{self, CheckInput, Flags};
+use crate::ingest::{self, FileInfo};
+use crate::log::Log;
+use crate::matching::registry::{self, Hits, Indexes, parse_birth, parse_sex};
+use crate::matching::verdict::{self, FieldMode, Verdict};
+use crate::matching::{CorrectionsOut, read_rosters};
+use crate::normalize::name::name_key;
+use crate::report::csvout::RowFormatter;
+use crate::report::findings::FindingsWriter;
+use crate::report::results::ResultsWriter;
+use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
+use crate::schema::{Layout, RosterKey};
+use crate::validate::ValidateConfig;
+
+/// What one run reads and does.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// `match` or `check`: named in summary.json.
+    pub command: &'static str,
+    /// Rosters, output folder, roster layout, encodings and rule settings (as `validate`).
+    pub roster: ValidateConfig,
+    /// The registry extract and its layout.
+    pub registry: Option<(PathBuf, Layout)>,
+    pub fields: FieldMode,
+    /// Other-insurance files (D02, D03).
+    pub insurance: Vec<PathBuf>,
+    pub insurance_layout: Layout,
+    /// Run the cross-record checks (L01–L05, D01–D05).
+    pub checks: bool,
+}
+
+/// Records whose results.csv rows are formatted in parallel before they are written.
+const WRITE_BATCH: usize = 1 << 14;
+
+pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let rc = &cfg.roster;
+    let out = &rc.out;
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
+    let mut files: Vec<String> = rc.rosters.iter().map(|p| p.display().to_string()).collect();
+    let registry_fi = files.len() as u32;
+    if let Some((path, _)) = &cfg.registry {
+        files.push(path.display().to_string());
+    }
+    let insurance_fi = files.len() as u32;
+    files.extend(cfg.insurance.iter().map(|p| p.display().to_string()));
+    // Inputs that cannot be opened stop the run before any work (exit 2).
+    let insurance_infos: Vec<(FileInfo, u32)> = cfg
+        .insurance
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let fi = insurance_fi + k as u32;
+            ingest::sniff(p, &files[fi as usize], None).map(|i| (i, fi))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut marks = Vec::new();
+
+    // 1. Rosters.
+    let (recs, inputs) = read_rosters(rc, &files, log)?;
+    marks.push(("rosters", started.elapsed()));
+
+    // 2. Registry.
+    let registry = match &cfg.registry {
+        Some((path, layout)) => {
+            let (info, streamed) =
+                stream_registry(path, &files[registry_fi as usize], layout, &recs)?;
+            let (hits, stats, header_line, columns) = streamed;
+            log.info(format!(
+                "{}: {} 行（{}）を照合、保持した住基行 {}",
+                info.display,
+                stats.records,
+                info.encoding.label(),
+                hits.rows_held
+            ));
+            Some((info, layout, hits, stats, header_line, columns))
+        }
+        None => None,
+    };
+    let verdicts: Option<Vec<Verdict>> = registry.as_ref().map(|(_, _, hits, ..)| {
+        recs.par_iter()
+            .with_min_len(1024)
+            .map(|r| verdict::decide(r, hits, cfg.fields))
+            .collect()
+    });
+    if registry.is_some() {
+        marks.push(("registry", started.elapsed()));
+    }
+
+    // 3. Cross-record checks.
+    let (flags, insurance_inputs, insurance_scan) = if cfg.checks {
+        let input = CheckInput {
+            recs: &recs,
+            verdicts: verdicts.as_deref(),
+            registry: registry
+                .as_ref()
+                .map(|(info, layout, ..)| (info, *layout, registry_fi)),
+            files: &files,
+            unmask: rc.rules.unmask,
+            fields: cfg.fields,
+        };
+        let (flags, ins_inputs, scan) = flag::run(&input, &insurance_infos, &cfg.insurance_layout)?;
+        marks.push(("check", started.elapsed()));
+        (flags, ins_inputs, scan)
+    } else {
+        (Flags::default(), Vec::new(), None)
+    };
+    if let Some(scan) = &insurance_scan
+        && scan.not_comparable > 0
+    {
+        log.warn(format!(
+            "他制度資格ファイル: 制度区分・資格期間・生年月日・性別が読めず比べられない行が {} 行ありました",
+            scan.not_comparable
+        ));
+    }
+
+    // 4. Outputs.
+    let enc = rc.output_encoding;
+    let unmask = rc.rules.unmask;
+    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
+    let mut results_out = match &verdicts {
+        Some(_) => Some(ResultsWriter::create(&out.join("results.csv"), enc)?),
+        None => None,
+    };
+    let mut corrections = CorrectionsOut::create(rc, &inputs, &files)?;
+    let mut totals = Totals::default();
+    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
+    let mut verdict_counts: HashMap<Option<Code>, u64> = HashMap::new();
+    let mut by_office: Vec<(String, OfficeCounts)> = Vec::new();
+    let mut office_ix: HashMap<String, usize> = HashMap::new();
+    let mut worst: Option<Severity> = None;
+    let mut count = |f: &Finding, totals: &mut Totals, office: Option<&mut OfficeCounts>| {
+        totals.findings += 1;
+        match f.severity() {
+            Severity::Error => totals.errors += 1,
+            Severity::Warning => totals.warnings += 1,
+            Severity::Info => totals.info += 1,
+        }
+        worst = worst.max(Some(f.severity()));
+        *by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+        if let Some(o) = office {
+            *o.by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+        }
+    };
+    let mut flag_findings = flags.findings.iter().peekable();
+    // Verdict findings and results.csv rows are made in parallel a batch at a time, then
+    // written in roster order.
+    let mut batch: Vec<(Option<Finding>, Vec<u8>, u64)> = Vec::new();
+    for (b, chunk) in recs.chunks(WRITE_BATCH).enumerate() {
+        batch.clear();
+        let first = b * WRITE_BATCH;
+        match &verdicts {
+            Some(vs) => batch.par_extend(
+                chunk
+                    .par_iter()
+                    .zip(&vs[first..first + chunk.len()])
+                    .map_init(
+                        || RowFormatter::for_review(enc),
+                        |fmt, (rec, v)| {
+                            let f = verdict::finding(rec, v, &files, unmask);
+                            let mut row = Vec::with_capacity(160);
+                            ResultsWriter::format(fmt, rec, v, &files, unmask, &mut row);
+                            let replaced = std::mem::take(&mut fmt.replaced);
+                            (f, row, replaced)
+                        },
+                    ),
+            ),
+            None => batch.extend(chunk.iter().map(|_| (None, Vec::new(), 0))),
+        }
+        for (k, (verdict_finding, row, replaced)) in batch.drain(..).enumerate() {
+            let i = first + k;
+            let rec = &recs[i];
+            let v = verdicts.as_ref().map(|vs| &vs[i]);
+            totals.rows += 1;
+            let office_key = match rec.insurer_no() {
+                "" => "(空欄)",
+                k => k,
+            };
+            let oi = match office_ix.get(office_key) {
+                Some(&i) => i,
+                None => {
+                    office_ix.insert(office_key.to_string(), by_office.len());
+                    by_office.push((office_key.to_string(), OfficeCounts::default()));
+                    by_office.len() - 1
+                }
+            };
+            let office = &mut by_office[oi].1;
+            office.rows += 1;
+            if let Some(v) = v {
+                *verdict_counts.entry(v.code).or_default() += 1;
+            }
+            let mut findings: Vec<&Finding> = rec.findings.iter().collect();
+            findings.extend(verdict_finding.as_ref());
+            while let Some((_, f)) = flag_findings.next_if(|(r, _)| *r as usize == i) {
+                findings.push(f);
+            }
+            if !findings.is_empty() {
+                totals.rows_with_findings += 1;
+            }
+            for f in findings {
+                count(f, &mut totals, Some(&mut *office));
+                findings_out.write(f, &files)?;
+            }
+            if let Some(r) = results_out.as_mut() {
+                r.write_formatted(&row, 1, replaced)?;
+            }
+            // Corrections: the entry rules' fixes plus what the verdict and the checks propose.
+            if rec.kept.is_none() || rec.duplicate {
+                continue;
+            }
+            let flagged = flags.corrections.get(&(i as u32));
+            let mut proposals: Vec<(RosterKey, String)> =
+                v.map(|v| v.proposals.clone()).unwrap_or_default();
+            let mut actions = [rec.v_action, v.and_then(|v| v.action), None];
+            if let Some(c) = flagged {
+                actions[2] = Some(c.action);
+                // A number the checks found wrong: the verdict's name or address proposals were
+                // made against someone else's registry row.
+                if c.proposals.iter().any(|(k, _)| *k == RosterKey::MyNumber) {
+                    proposals.clear();
+                }
+                for (k, value) in &c.proposals {
+                    proposals.retain(|(pk, _)| pk != k);
+                    proposals.push((*k, value.clone()));
+                }
+            }
+            let Some(mut action) = actions.into_iter().flatten().reduce(stronger) else {
+                continue;
+            };
+            // A number the checks propose replaces one proven wrong: a person confirms it.
+            if flagged.is_some_and(|c| c.proposals.iter().any(|(k, _)| *k == RosterKey::MyNumber)) {
+                action = Action::Review;
+            }
+            corrections.write(rec, action, &proposals)?;
+        }
+    }
+    // Reference lines (registry, insurance) that could not be read.
+    let mut bad: Vec<(u32, &ingest::stream::BadLine)> = Vec::new();
+    if let Some((_, _, hits, ..)) = &registry {
+        bad.extend(hits.bad_lines.iter().map(|b| (registry_fi, b)));
+    }
+    if let Some(scan) = &insurance_scan {
+        bad.extend(scan.bad_lines.iter().map(|(fi, b)| (*fi, b)));
+    }
+    for (fi, b) in bad {
+        let what = if fi == registry_fi && cfg.registry.is_some() {
+            "住基ファイル"
+        } else {
+            "他制度資格ファイル"
+        };
+        let f = Finding {
+            code: b.code,
+            source: Source {
+                file: fi,
+                line: b.line,
+            },
+            insurer_no: String::new(),
+            recipient_no: String::new(),
+            field: String::new(),
+            message: format!("{what}の行を読めません: {}", b.message),
+            action: Action::Review,
+            related: None,
+        };
+        count(&f, &mut totals, None);
+        findings_out.write(&f, &files)?;
+    }
+    totals.corrections = corrections.rows();
+    let mut replaced =
+        findings_out.replaced() + results_out.as_ref().map_or(0, ResultsWriter::replaced);
+    findings_out.commit()?;
+    if let Some(r) = results_out {
+        r.commit()?;
+    }
+    let (per_roster, corrections_replaced) = corrections.commit(out)?;
+    replaced += corrections_replaced;
+    let mut input_summaries = Vec::new();
+    for ((info, scanned, unreadable), (file, n)) in inputs.iter().zip(per_roster) {
+        input_summaries.push(InputSummary {
+            corrections_file: file,
+            corrections: n,
+            ..InputSummary::new(
+                "roster",
+                info,
+                &scanned.stats,
+                scanned.header_line,
+                *unreadable,
+                &scanned.columns,
+                &rc.layout.origin,
+            )
+        });
+    }
+    let mut rows_kept = None;
+    if let Some((info, layout, hits, stats, header_line, columns)) = &registry {
+        input_summaries.push(InputSummary::new(
+            "registry",
+            info,
+            stats,
+            *header_line,
+            hits.bad_lines.len() as u64,
+            columns,
+            &layout.origin,
+        ));
+        rows_kept = Some(hits.rows_held as u64);
+    }
+    for i in &insurance_inputs {
+        input_summaries.push(InputSummary::new(
+            "insurance",
+            &i.info,
+            &i.stats,
+            i.header_line,
+            i.unreadable,
+            &i.columns,
+            &cfg.insurance_layout.origin,
+        ));
+    }
+    let outcome = Outcome { worst };
+    marks.push(("write", started.elapsed()));
+    let summary = Summary {
+        totals,
+        by_code,
+        by_office: by_office.into_iter().collect(),
+        inputs: input_summaries,
+        output_replacements: replaced,
+        fields: registry.as_ref().map(|_| cfg.fields.count()),
+        verdicts: registry.as_ref().map(|_| {
+            verdict_counts
+                .into_iter()
+                .map(|(c, n)| (c.map_or("-", |c| c.as_str()).to_string(), n))
+                .collect()
+        }),
+        registry_rows_kept: rows_kept,
+        persons_with_several_records: cfg.checks.then_some(flags.persons_with_several_records),
+        ..Summary::for_run(
+            cfg.command,
+            &rc.rules,
+            enc,
+            outcome.exit_code(),
+            stage_timings(&marks),
+        )
+    };
+    summary.write(&out.join("summary.json"))?;
+    let t = &summary.totals;
+    log.info(format!(
+        "{} 行を{}: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",
+        t.rows,
+        if cfg.checks { "検査" } else { "照合" },
+        t.errors,
+        t.warnings,
+        t.corrections,
+        out.display()
+    ));
+    Ok(outcome)
+}
+
+type Streamed = (Hits, ingest::ReadStats, u64, crate::schema::ColumnMap);
+
+/// Indexes from the rosters, then one pass over the registry (two when its first bytes said
+/// UTF-8 and a later line is not).
+fn stream_registry(
+    path: &std::path::Path,
+    display: &str,
+    layout: &Layout,
+    recs: &[crate::matching::Rec],
+) -> Result<(FileInfo, Streamed), Error> {
+    let mut idx = Indexes::default();
+    for (i, r) in recs.iter().enumerate() {
+        if r.kept.is_none() {
+            continue;
+        }
+        match r.usable_number() {
+            Some(n) => {
+                idx.by_number.insert(n);
+            }
+            None => {
+                if let (Some(name), Some(birth), Some(sex)) = (
+                    name_key(r.value(RosterKey::Name)),
+                    parse_birth(r.value(RosterKey::BirthDate)),
+                    parse_sex(r.value(RosterKey::Sex)),
+                ) {
+                    idx.birth_sex.insert(birth, sex);
+                    idx.by_person
+                        .entry((name, birth, sex))
+                        .or_default()
+                        .push(i as u32);
+                }
+            }
+        }
+    }
+    let info = ingest::sniff(path, display, None)?;
+    if let Some(s) = registry::stream(&info, layout, &idx)? {
+        return Ok((info, s));
+    }
+    // UTF-8 from the first bytes, but a later line is not: decide on the whole file.
+    let info = ingest::sniff_full(path, display)?;
+    let s = registry::stream(&info, layout, &idx)?
+        .ok_or_else(|| Error::Internal("文字コードの判定が定まりません".into()))?;
+    Ok((info, s))
+}
+
+/// The stronger of two 処理区分: 削除 > 修正要確認 > 修正.
+fn stronger(a: Action, b: Action) -> Action {
+    let rank = |x: Action| match x {
+        Action::Delete => 3,
+        Action::Review => 2,
+        _ => 1,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}

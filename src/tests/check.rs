@@ -1,0 +1,232 @@
+//! `check` beyond the golden case: the same rosters without the registry, and the property that
+//! the order of rows and files never changes what is found.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::support;
+
+const ROSTERS: [&str; 3] = ["office_a.csv", "office_b_cp932.csv", "office_c.csv"];
+
+fn input(name: &str) -> PathBuf {
+    support::root().join("fixtures/check/input").join(name)
+}
+
+fn base(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+}
+
+/// (code, file, line, related file, related line) of every finding, file names without folders.
+fn findings(out: &Path) -> Vec<(String, String, u64, String, String)> {
+    support::read_csv(&out.join("findings.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| {
+            (
+                r[0].clone(),
+                base(&r[2]),
+                r[3].parse().unwrap(),
+                base(&r[9]),
+                r[10].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn without_the_registry_identity_falls_back_to_the_roster() {
+    let out = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["check".into()];
+    args.extend(ROSTERS.iter().map(|r| input(r).display().to_string()));
+    args.extend([
+        "--insurance".into(),
+        input("insurance.csv").display().to_string(),
+        "--as-of".into(),
+        "20261121".into(),
+        "--out".into(),
+        out.path().display().to_string(),
+    ]);
+    let (code, _, stderr) = support::run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        !out.path().join("results.csv").exists(),
+        "no verdicts without a registry"
+    );
+    let got: BTreeSet<(String, String, u64)> = findings(out.path())
+        .into_iter()
+        .map(|(c, f, l, ..)| (c, f, l))
+        .collect();
+    let (a, b, c) = ("office_a.csv", "office_b_cp932.csv", "office_c.csv");
+    let expected: BTreeSet<(String, String, u64)> = [
+        // Same number, different birth dates; same number and birth date, other names (twins).
+        ("L01", a, 2),
+        ("L01", b, 2),
+        ("L02", a, 4),
+        ("L02", a, 5),
+        // Same 4 fields, two numbers.
+        ("L05", c, 3),
+        ("L05", c, 4),
+        // Joined by number + birth + sex + name although the addresses differ (moved).
+        ("D01", a, 8),
+        ("D01", b, 8),
+        ("D02", b, 10),
+        ("D02", c, 5),
+        ("D03", a, 11),
+        ("D03", b, 11),
+        ("D04", c, 8),
+        ("D04", c, 9),
+        ("D05", b, 12),
+        ("D05", b, 13),
+        // The broken insurance line.
+        ("V16", "insurance.csv", 6),
+    ]
+    .iter()
+    .map(|(c, f, l)| (c.to_string(), f.to_string(), *l))
+    .collect();
+    // L03/L04 need the registry; the swapped couple (b 3, 4) and 高田 (c 2) stay unseen, and so
+    // do the near misses (touching periods, the re-opened case, the twins with their own
+    // numbers, the family, 被用者保険 with flag 1).
+    assert_eq!(got, expected);
+}
+
+/// Data lines of a file, split after each LF (CRLF stays on its line), and its header.
+fn split(bytes: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut lines: Vec<Vec<u8>> = bytes
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    let header = lines.remove(0);
+    (header, lines)
+}
+
+struct Shuffled {
+    dir: tempfile::TempDir,
+    /// file name → physical line → the line's bytes.
+    lines: HashMap<String, HashMap<u64, Vec<u8>>>,
+    rosters: Vec<PathBuf>,
+}
+
+fn shuffled(seed: u64) -> Shuffled {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = HashMap::new();
+    for name in ROSTERS
+        .iter()
+        .chain(&["registry.csv", "insurance.csv"])
+        .copied()
+    {
+        let (header, mut rows) = split(&std::fs::read(input(name)).unwrap());
+        if seed > 0 {
+            for i in (1..rows.len()).rev() {
+                rows.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+        }
+        let mut bytes = header;
+        let mut at = HashMap::new();
+        for (k, r) in rows.iter().enumerate() {
+            at.insert(k as u64 + 2, r.clone());
+            bytes.extend_from_slice(r);
+        }
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        lines.insert(name.to_string(), at);
+    }
+    let mut rosters: Vec<PathBuf> = ROSTERS.iter().map(|r| dir.path().join(r)).collect();
+    if seed > 0 {
+        rosters.rotate_left((seed % 3) as usize);
+        if seed.is_multiple_of(2) {
+            rosters.reverse();
+        }
+    }
+    Shuffled {
+        dir,
+        lines,
+        rosters,
+    }
+}
+
+/// Findings and correction rows of one run, with every line number replaced by the line's
+/// content, as a sorted list.
+fn outcome(s: &Shuffled, registry: bool) -> (Vec<String>, Vec<String>) {
+    let out = s.dir.path().join(if registry { "out-reg" } else { "out" });
+    let mut args: Vec<String> = vec!["check".into()];
+    args.extend(s.rosters.iter().map(|p| p.display().to_string()));
+    if registry {
+        args.extend([
+            "--registry".into(),
+            s.dir.path().join("registry.csv").display().to_string(),
+        ]);
+    }
+    args.extend([
+        "--insurance".into(),
+        s.dir.path().join("insurance.csv").display().to_string(),
+        "--as-of".into(),
+        "20261121".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ]);
+    let (code, _, stderr) = support::run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    let content = |file: &str, line: &str| -> String {
+        if file.is_empty() {
+            return String::new();
+        }
+        let line: u64 = line.parse().unwrap();
+        let bytes = &s.lines[&base(file)][&line];
+        format!(
+            "{}:{}",
+            base(file),
+            String::from_utf8_lossy(bytes).trim_end()
+        )
+    };
+    let mut found: Vec<String> = support::read_csv(&out.join("findings.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| {
+            // コード, 重要度, 入力ファイル, 行番号, 保険者番号, 受給者番号, 項目, 内容, 対応, 関連…
+            format!(
+                "{} {} [{}] {} {} -> {}",
+                r[0],
+                r[1],
+                content(&r[2], &r[3]),
+                r[6],
+                r[8],
+                content(&r[9], &r[10])
+            )
+        })
+        .collect();
+    found.sort();
+    let mut corrections: Vec<String> = support::read_csv(&out.join("corrections.csv"))
+        .into_iter()
+        .skip(1)
+        .map(|r| format!("{} {} {}", r[0], base(&r[1]), r[3..].join(",")))
+        .collect();
+    corrections.sort();
+    (found, corrections)
+}
+
+#[test]
+fn shuffling_rows_and_files_does_not_change_what_is_found() {
+    for registry in [true, false] {
+        let reference = outcome(&shuffled(0), registry);
+        assert!(reference.0.len() >= 17, "{:?}", reference.0);
+        for seed in 1..=4 {
+            let other = outcome(&shuffled(seed), registry);
+            assert_eq!(
+                reference.0, other.0,
+                "findings, registry {registry}, seed {seed}"
+            );
+            assert_eq!(
+                reference.1, other.1,
+                "corrections, registry {registry}, seed {seed}"
+            );
+        }
+    }
+}
