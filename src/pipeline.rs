@@ -124,8 +124,13 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
             unmask: rc.rules.unmask,
             fields: cfg.fields,
         };
-        let (flags, ins_inputs, scan) = flag::run(&input, &insurance_infos, &cfg.insurance_layout)?;
-        marks.push(("check", started.elapsed()));
+        let (flags, ins_inputs, scan) = flag::run(
+            &input,
+            &insurance_infos,
+            &cfg.insurance_layout,
+            started,
+            &mut marks,
+        )?;
         (flags, ins_inputs, scan)
     } else {
         (Flags::default(), Vec::new(), None)

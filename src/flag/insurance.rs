@@ -12,6 +12,7 @@
 //! and then to every record of the same person (another office's record of someone who moved).
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Checker, Period, Person};
@@ -23,6 +24,7 @@ use crate::matching::registry::{BirthSexSet, NumberMap, parse_birth, parse_numbe
 use crate::normalize::name::{kana_key, name_key};
 use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{ColumnMap, Layout};
+use xxhash_rust::xxh3::Xxh3Default;
 
 /// Insurance columns in contract order.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +64,8 @@ pub struct InsuranceScan {
     pub has_employee_rows: bool,
     /// Lines that could not be read, per file index.
     pub bad_lines: Vec<(u32, BadLine)>,
-    /// Rows without a usable 制度区分, period, birth date or sex: they cannot be compared.
+    /// Rows without a usable 制度区分, birth date or sex, and rows of roster persons without a
+    /// usable period: they cannot be compared.
     pub not_comparable: u64,
 }
 
@@ -80,15 +83,21 @@ type PersonKey = (String, String, u32, u8);
 /// Roster records by what an insurance row can link on.
 struct Index {
     by_number: NumberMap<Vec<u32>>,
-    by_person: HashMap<PersonKey, Vec<u32>>,
+    by_person: HashMap<PersonKey, Vec<u32>, BuildHasherDefault<Xxh3Default>>,
+    /// (birth, sex) of every record in `by_person`: a row without a usable number is looked up
+    /// by name only when it passes.
     birth_sex: BirthSexSet,
+    /// The same for records without a usable number: a row with a number the roster does not
+    /// have can only link to those, and most rows of a large file are such rows.
+    birth_sex_unnumbered: BirthSexSet,
 }
 
 fn index(checker: &Checker<'_>) -> Index {
     let mut idx = Index {
         by_number: NumberMap::default(),
-        by_person: HashMap::new(),
+        by_person: HashMap::default(),
         birth_sex: BirthSexSet::default(),
+        birth_sex_unnumbered: BirthSexSet::default(),
     };
     let verdicts = checker.input.verdicts;
     for (i, p) in checker.persons.iter().enumerate() {
@@ -105,6 +114,9 @@ fn index(checker: &Checker<'_>) -> Index {
         }
         if let (Some(name), Some(kana)) = (&p.name, &p.kana) {
             idx.birth_sex.insert(birth, sex);
+            if p.number.is_none() {
+                idx.birth_sex_unnumbered.insert(birth, sex);
+            }
             idx.by_person
                 .entry((name.clone(), kana.clone(), birth, sex))
                 .or_default()
@@ -138,9 +150,6 @@ fn probe(
     if system == 4 && !employee_seen.load(Ordering::Relaxed) {
         employee_seen.store(true, Ordering::Relaxed);
     }
-    let Some(period) = Period::parse(get(InsKey::AcquiredOn), get(InsKey::LostOn)) else {
-        return Probe::Hit(Err(()));
-    };
     let (Some(birth), Some(sex)) = (
         parse_birth(get(InsKey::BirthDate)),
         parse_sex(get(InsKey::Sex)),
@@ -161,8 +170,12 @@ fn probe(
             }),
         );
     }
+    let filter = match number {
+        Some(_) => &idx.birth_sex_unnumbered,
+        None => &idx.birth_sex,
+    };
     if linked.is_empty()
-        && idx.birth_sex.contains(birth, sex)
+        && filter.contains(birth, sex)
         && let (Some(name), Some(kana)) =
             (name_key(get(InsKey::Name)), kana_key(get(InsKey::NameKana)))
         && let Some(recs) = idx.by_person.get(&(name, kana, birth, sex))
@@ -173,7 +186,14 @@ fn probe(
     if linked.is_empty() {
         return Probe::Miss;
     }
-    let mut recs: Vec<u32> = linked.iter().flat_map(|&i| checker.members_of(i)).collect();
+    // Only rows of roster persons need their period.
+    let Some(period) = Period::parse(get(InsKey::AcquiredOn), get(InsKey::LostOn)) else {
+        return Probe::Hit(Err(()));
+    };
+    let mut recs: Vec<u32> = linked
+        .iter()
+        .flat_map(|&i| checker.members_of(i).iter().copied())
+        .collect();
     recs.sort_unstable();
     recs.dedup();
     let found: Vec<Coverage> = recs

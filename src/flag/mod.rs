@@ -25,6 +25,7 @@
 pub mod insurance;
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 
@@ -41,6 +42,10 @@ use crate::normalize::name::{kana_key, name_key};
 use crate::rules::date::Ymd;
 use crate::schema::{Layout, RosterKey};
 use insurance::{Coverage, InsuranceScan};
+
+/// Hash maps keyed by roster values: xxh3 instead of SipHash (the keys come from local files,
+/// and hashing a million person keys showed in the profile).
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<xxhash_rust::xxh3::Xxh3Default>>;
 
 /// A coverage period, half-open `[from, to)` as the contract says; `to` is `u32::MAX` while
 /// coverage continues (empty 資格喪失日).
@@ -204,6 +209,8 @@ enum Other {
     Rec(u32),
     /// A line of the registry or of an insurance file (index into the run's files).
     Line(Source),
+    /// An overlapping insurance row: index into [`InsuranceScan::coverages`].
+    Coverage(u32),
     None,
 }
 
@@ -213,7 +220,9 @@ pub(crate) struct Checker<'a> {
     /// Person (class root) of each record; u32::MAX for a record left out (unreadable or a V15
     /// repeat).
     class: Vec<u32>,
-    members: HashMap<u32, Vec<u32>>,
+    members: FastMap<u32, Vec<u32>>,
+    /// 0, 1, 2 … (a record seen once is its own person: [`Checker::members_of`] lends a slice).
+    ids: Vec<u32>,
     pairs: Vec<Pair>,
     corrections: HashMap<u32, Correction>,
     /// Extra text per (record, code): the proposal or the reason.
@@ -237,9 +246,9 @@ impl<'a> Checker<'a> {
             })
             .collect();
         let mut dsu = Dsu((0..persons.len() as u32).collect());
-        let mut by_key: HashMap<(&str, u32, u8, &str), u32> = HashMap::new();
-        let mut by_number: HashMap<(u64, u32, u8, &str), u32> = HashMap::new();
-        let mut verified: HashMap<u64, u32> = HashMap::new();
+        let mut by_key: FastMap<(&str, u32, u8, &str), u32> = FastMap::default();
+        let mut by_number: FastMap<(u64, u32, u8, &str), u32> = FastMap::default();
+        let mut verified: FastMap<u64, u32> = FastMap::default();
         for (i, p) in persons.iter().enumerate() {
             let Some(p) = p else { continue };
             let i = i as u32;
@@ -265,7 +274,7 @@ impl<'a> Checker<'a> {
         }
         drop((by_key, by_number, verified));
         let mut class = vec![SKIP; persons.len()];
-        let mut sizes: HashMap<u32, u32> = HashMap::new();
+        let mut sizes: FastMap<u32, u32> = FastMap::default();
         for (i, p) in persons.iter().enumerate() {
             if p.is_some() {
                 let root = dsu.find(i as u32);
@@ -273,7 +282,7 @@ impl<'a> Checker<'a> {
                 *sizes.entry(root).or_default() += 1;
             }
         }
-        let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut members: FastMap<u32, Vec<u32>> = FastMap::default();
         for (i, &root) in class.iter().enumerate() {
             if root != SKIP && sizes.get(&root).is_some_and(|&n| n > 1) {
                 members.entry(root).or_default().push(i as u32);
@@ -282,6 +291,7 @@ impl<'a> Checker<'a> {
         Checker {
             input,
             persons,
+            ids: (0..class.len() as u32).collect(),
             class,
             members,
             pairs: Vec::new(),
@@ -310,10 +320,10 @@ impl<'a> Checker<'a> {
     }
 
     /// Records of the person `i` belongs to (itself alone when seen once).
-    pub(crate) fn members_of(&self, i: u32) -> Vec<u32> {
+    pub(crate) fn members_of(&self, i: u32) -> &[u32] {
         match self.members.get(&self.class[i as usize]) {
-            Some(m) => m.clone(),
-            None => vec![i],
+            Some(m) => m,
+            None => std::slice::from_ref(&self.ids[i as usize]),
         }
     }
 
@@ -350,7 +360,7 @@ impl<'a> Checker<'a> {
 
     /// L01, L02: records sharing a 個人番号.
     fn same_number(&mut self) {
-        let mut groups: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut groups: FastMap<u64, Vec<u32>> = FastMap::default();
         for (i, p) in self.persons.iter().enumerate() {
             if let Some(n) = p.as_ref().and_then(|p| p.number) {
                 groups.entry(n).or_default().push(i as u32);
@@ -674,7 +684,7 @@ impl<'a> Checker<'a> {
 
     /// D04: one 保険者番号 + 受給者番号 on different persons.
     fn shared_recipient_numbers(&mut self) {
-        let mut groups: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+        let mut groups: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
         for (i, r) in self.input.recs.iter().enumerate() {
             if self.persons[i].is_none() {
                 continue;
@@ -726,12 +736,12 @@ impl<'a> Checker<'a> {
     /// D02, D03: the roster's coverage against the other-insurance files.
     fn other_insurance(&mut self, scan: &InsuranceScan) {
         let mut employee: HashMap<u32, Source> = HashMap::new();
-        for c in &scan.coverages {
+        for (k, c) in scan.coverages.iter().enumerate() {
             match c.system {
                 1..=3 => self.pairs.push(Pair {
                     rec: c.rec,
                     code: Code::D02,
-                    other: Other::Line(c.source),
+                    other: Other::Coverage(k as u32),
                 }),
                 _ => {
                     let e = employee.entry(c.rec).or_insert(c.source);
@@ -768,11 +778,6 @@ impl<'a> Checker<'a> {
                 vec![(RosterKey::SocialInsurance, proposed.to_string())],
             );
         }
-        for c in &scan.coverages {
-            self.notes
-                .entry((c.rec, Code::D02))
-                .or_insert_with(|| describe_coverage(c));
-        }
     }
 
     /// Orders records by content: file name, then the row's bytes.
@@ -796,12 +801,17 @@ impl<'a> Checker<'a> {
     /// record by content.
     fn findings(mut self, insurance: Option<&InsuranceScan>) -> Flags {
         let mut pairs = std::mem::take(&mut self.pairs);
-        pairs.sort_by(|x, y| {
+        let coverage = |k: u32| insurance.and_then(|s| s.coverages.get(k as usize));
+        pairs.par_sort_by(|x, y| {
             (x.rec, x.code)
                 .cmp(&(y.rec, y.code))
                 .then_with(|| match (x.other, y.other) {
                     (Other::Rec(a), Other::Rec(b)) => self.content_cmp(a, b),
                     (Other::Line(a), Other::Line(b)) => self.source_cmp(a, b),
+                    (Other::Coverage(a), Other::Coverage(b)) => match (coverage(a), coverage(b)) {
+                        (Some(a), Some(b)) => self.source_cmp(a.source, b.source),
+                        _ => a.cmp(&b),
+                    },
                     (a, b) => rank(a).cmp(&rank(b)),
                 })
         });
@@ -819,16 +829,14 @@ impl<'a> Checker<'a> {
             if code == Code::D02 {
                 // One finding per overlapping insurance row.
                 for p in group {
-                    let cov = insurance.and_then(|s| {
-                        s.coverages
-                            .iter()
-                            .find(|c| c.rec == rec && Other::Line(c.source).eq_line(p.other))
-                    });
-                    out.push((rec, self.finding(rec, code, p.other, 0, cov)));
+                    out.push((rec, self.finding(rec, code, p.other, 0, insurance)));
                 }
                 continue;
             }
-            out.push((rec, self.finding(rec, code, group[0].other, n - 1, None)));
+            out.push((
+                rec,
+                self.finding(rec, code, group[0].other, n - 1, insurance),
+            ));
         }
         // L05 says less than L03/L04 on the same record.
         let specific: HashSet<u32> = out
@@ -851,8 +859,17 @@ impl<'a> Checker<'a> {
         code: Code,
         other: Other,
         more: usize,
-        cov: Option<&Coverage>,
+        insurance: Option<&InsuranceScan>,
     ) -> Finding {
+        let cov: Option<&Coverage> = match other {
+            Other::Coverage(k) => insurance.and_then(|s| s.coverages.get(k as usize)),
+            _ => None,
+        };
+        let other = match (other, cov) {
+            (Other::Coverage(_), Some(c)) => Other::Line(c.source),
+            (Other::Coverage(_), None) => Other::None,
+            (o, _) => o,
+        };
         let files = self.input.files;
         let unmask = self.input.unmask;
         let r = self.rec(i);
@@ -871,7 +888,7 @@ impl<'a> Checker<'a> {
                 Some(s),
                 format!("{} {}行目", files[s.file as usize], s.line),
             ),
-            Other::None => (None, String::new()),
+            Other::None | Other::Coverage(_) => (None, String::new()),
         };
         let o = match other {
             Other::Rec(b) => Some(self.rec(b)),
@@ -1023,7 +1040,8 @@ fn rank(o: Other) -> u8 {
     match o {
         Other::Rec(_) => 0,
         Other::Line(_) => 1,
-        Other::None => 2,
+        Other::Coverage(_) => 2,
+        Other::None => 3,
     }
 }
 
@@ -1031,14 +1049,9 @@ fn same_other(a: Other, b: Other) -> bool {
     match (a, b) {
         (Other::Rec(x), Other::Rec(y)) => x == y,
         (Other::Line(x), Other::Line(y)) => x == y,
+        (Other::Coverage(x), Other::Coverage(y)) => x == y,
         (Other::None, Other::None) => true,
         _ => false,
-    }
-}
-
-impl Other {
-    fn eq_line(self, o: Other) -> bool {
-        same_other(self, o)
     }
 }
 
@@ -1101,12 +1114,16 @@ fn own_registry_row<'h>(
 
 /// The whole check stage: persons, the registry pass for L04, the insurance files, then every
 /// code.
+/// `marks` gets the elapsed time (from `started`) at the end of each part.
 pub(crate) fn run(
     input: &CheckInput<'_>,
     insurance: &[(FileInfo, u32)],
     insurance_layout: &Layout,
+    started: std::time::Instant,
+    marks: &mut Vec<(&'static str, std::time::Duration)>,
 ) -> Result<(Flags, Vec<insurance::InsuranceInput>, Option<InsuranceScan>), Error> {
     let mut checker = Checker::new(input);
+    marks.push(("check_persons", started.elapsed()));
     checker.same_number();
     // The persons of records whose number the registry gives to someone else.
     let mut own: HashMap<registry::SearchKey, Vec<RegRow>> = HashMap::new();
@@ -1131,6 +1148,7 @@ pub(crate) fn run(
         }
         if !idx.by_person.is_empty() {
             own = registry::find_persons(info, layout, &idx)?;
+            marks.push(("check_registry", started.elapsed()));
         }
     }
     checker.wrong_numbers(&own);
@@ -1142,10 +1160,12 @@ pub(crate) fn run(
     } else {
         let (scan, ins) = insurance::scan(&checker, insurance, insurance_layout)?;
         inputs = ins;
+        marks.push(("check_insurance", started.elapsed()));
         checker.other_insurance(&scan);
         Some(scan)
     };
     let flags = checker.findings(scan.as_ref());
+    marks.push(("check", started.elapsed()));
     Ok((flags, inputs, scan))
 }
 
