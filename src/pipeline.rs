@@ -23,10 +23,9 @@ use crate::findings::{Action, Code, Finding, Severity, Source};
 use crate::flag::{self, CheckInput, Flags};
 use crate::ingest::{self, FileInfo};
 use crate::log::Log;
-use crate::matching::registry::{self, Hits, Indexes, parse_birth, parse_sex};
+use crate::matching::registry::{self, Hits, Indexes};
 use crate::matching::verdict::{self, FieldMode, Verdict};
 use crate::matching::{CorrectionsOut, read_rosters};
-use crate::normalize::name::name_key;
 use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
 use crate::report::results::ResultsWriter;
@@ -402,17 +401,12 @@ fn stream_registry(
                 idx.by_number.insert(n);
             }
             None => {
-                if let (Some(name), Some(birth), Some(sex)) = (
-                    name_key(r.value(RosterKey::Name)),
-                    parse_birth(r.value(RosterKey::BirthDate)),
-                    parse_sex(r.value(RosterKey::Sex)),
-                ) {
-                    idx.birth_sex.insert(birth, sex);
-                    idx.by_person
-                        .entry((name, birth, sex))
-                        .or_default()
-                        .push(i as u32);
-                }
+                idx.add_person(
+                    i as u32,
+                    r.value(RosterKey::Name),
+                    r.value(RosterKey::BirthDate),
+                    r.value(RosterKey::Sex),
+                );
             }
         }
     }

@@ -1134,17 +1134,12 @@ pub(crate) fn run(
                 continue;
             }
             let r = &input.recs[i];
-            if let (Some(name), Some(birth), Some(sex)) = (
-                name_key(r.value(RosterKey::Name)),
-                parse_birth(r.value(RosterKey::BirthDate)),
-                parse_sex(r.value(RosterKey::Sex)),
-            ) {
-                idx.birth_sex.insert(birth, sex);
-                idx.by_person
-                    .entry((name, birth, sex))
-                    .or_default()
-                    .push(i as u32);
-            }
+            idx.add_person(
+                i as u32,
+                r.value(RosterKey::Name),
+                r.value(RosterKey::BirthDate),
+                r.value(RosterKey::Sex),
+            );
         }
         if !idx.by_person.is_empty() {
             own = registry::find_persons(info, layout, &idx)?;

@@ -169,6 +169,24 @@ pub struct Indexes {
     pub birth_sex: BirthSexSet,
 }
 
+impl Indexes {
+    /// Asks for the registry rows of record `i`'s person (normalized name, birth date, sex);
+    /// false when the record lacks one of them.
+    pub fn add_person(&mut self, i: u32, name: &str, birth: &str, sex: &str) -> bool {
+        let (Some(name), Some(birth), Some(sex)) =
+            (name_key(name), parse_birth(birth), parse_sex(sex))
+        else {
+            return false;
+        };
+        self.birth_sex.insert(birth, sex);
+        self.by_person
+            .entry((name, birth, sex))
+            .or_default()
+            .push(i);
+        true
+    }
+}
+
 /// What one registry row gave.
 enum Found {
     Number(u64, RegRow),
