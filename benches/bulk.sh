@@ -7,7 +7,11 @@
 #   RESIDENTS=1000000 RECIPIENTS=100000 benches/bulk.sh
 #
 # Settings (environment): RESIDENTS, RECIPIENTS, OFFICES (50), RUNS (3), DATA (the dataset
-# folder, kept between runs: generation is skipped when it exists), FIELDS (5).
+# folder, kept between runs: generation is skipped when it exists), FIELDS (5), CHECK (1: also
+# time `check` on the rosters and the generated insurance.csv, without and with the registry,
+# next to the csv floor on insurance.csv; 0 skips it), MATCH (1; 0 skips the match runs).
+#
+#   RESIDENTS=20000000 RECIPIENTS=2000000 MATCH=0 RUNS=3 benches/bulk.sh   # issue 4's target
 # Needs ~1.4 GB of disk per 10 million residents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +21,8 @@ RECIPIENTS=${RECIPIENTS:-$((RESIDENTS / 10))}
 OFFICES=${OFFICES:-50}
 RUNS=${RUNS:-3}
 FIELDS=${FIELDS:-5}
+CHECK=${CHECK:-1}
+MATCH=${MATCH:-1}
 AS_OF=20261121
 DATA=${DATA:-bench-data/r${RESIDENTS}_m${RECIPIENTS}}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -58,6 +64,7 @@ echo "== machine: $(nproc) cores, $(python3 -c "import os; print(round(os.syscon
 
 match_walls=(); match_rss=(); floor_walls=()
 for i in $(seq "$RUNS"); do
+    [ "$MATCH" = 1 ] || break
     # The floor first, so both read the registry from a warm page cache.
     /usr/bin/time -v "$FLOOR" "$DATA/registry.csv" > /dev/null 2> "$LOGS/floor.log"
     read -r secs _ < <(measure "$LOGS/floor.log")
@@ -73,6 +80,7 @@ for i in $(seq "$RUNS"); do
     match_walls+=("$secs"); match_rss+=("$rss")
     echo "run $i: match ${secs} s, peak RSS $((rss / 1024)) MiB; csv floor ${floor_walls[-1]} s"
 done
+if [ "$MATCH" = 1 ]; then
 m=$(median "${match_walls[@]}"); f=$(median "${floor_walls[@]}")
 peak=$(printf '%s\n' "${match_rss[@]}" | sort -n | tail -1)
 echo "== median of $RUNS: match $m s ($(python3 -c "print(f'{$REG_ROWS/$m:,.0f}')") registry rows/s), csv floor $f s, ratio $(python3 -c "print(f'{$m/$f:.2f}')")×, peak RSS $((peak / 1024)) MiB"
@@ -82,3 +90,39 @@ s = json.load(open(sys.argv[1], encoding="utf-8"))
 print("== stages (ms, last run):", s["timings_ms"], " registry rows kept:", s.get("registry_rows_kept"))
 print("== verdicts:", s.get("verdicts"))
 PY
+fi
+
+# check: the rosters against each other and the other-insurance file (issue 4), without the
+# registry (identity from the roster) and with it (registry-verified identity, L03/L04).
+if [ "$CHECK" = 1 ] && [ -f "$DATA/insurance.csv" ]; then
+    INS_ROWS=$(($(wc -l < "$DATA/insurance.csv") - 1))
+    echo "== check: insurance $INS_ROWS rows ($(du -h "$DATA/insurance.csv" | cut -f1))"
+    for mode in plain registry; do
+        walls=(); rsss=(); floors=()
+        extra=()
+        [ "$mode" = registry ] && extra=(--registry "$DATA/registry.csv")
+        for i in $(seq "$RUNS"); do
+            /usr/bin/time -v "$FLOOR" "$DATA/insurance.csv" > /dev/null 2> "$LOGS/floor.log"
+            read -r secs _ < <(measure "$LOGS/floor.log")
+            floors+=("$secs")
+            set +e
+            /usr/bin/time -v "$BIN" check "${ROSTERS[@]}" --insurance "$DATA/insurance.csv" \
+                "${extra[@]}" --out "$DATA/out-check-$mode" --as-of "$AS_OF" -q 2> "$LOGS/check.log"
+            code=$?
+            set -e
+            if [ "$code" -ge 2 ]; then cat "$LOGS/check.log"; exit 1; fi
+            read -r secs rss < <(measure "$LOGS/check.log")
+            walls+=("$secs"); rsss+=("$rss")
+            echo "run $i: check ($mode) ${secs} s, peak RSS $((rss / 1024)) MiB; csv floor on insurance ${floors[-1]} s"
+        done
+        m=$(median "${walls[@]}"); f=$(median "${floors[@]}")
+        peak=$(printf '%s\n' "${rsss[@]}" | sort -n | tail -1)
+        echo "== median of $RUNS: check ($mode) $m s, insurance csv floor $f s, peak RSS $((peak / 1024)) MiB"
+        python3 - "$DATA/out-check-$mode/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1], encoding="utf-8"))
+print("== stages (ms, last run):", s["timings_ms"])
+print("== codes:", {k: v for k, v in s["by_code"].items() if k[0] in "LD"})
+PY
+    done
+fi
