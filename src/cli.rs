@@ -19,7 +19,7 @@ use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
 use crate::rules::date::Ymd;
 use crate::schema::{Layout, LayoutKind};
-use crate::synth::{self, GenConfig};
+use crate::synth::{self, GenConfig, GenOutputs};
 use crate::validate::{self, ValidateConfig};
 
 const AFTER_HELP: &str = "\
@@ -77,7 +77,10 @@ const AFTER_HELP_GEN: &str = "\
 出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
   registry.csv            住基の抽出ファイル（世帯ごと、旧字・異体字を含む）
   roster_NNN.csv          福祉事務所ごとの名簿（_cp932 付きは CP932・CRLF）
-  truth.csv               仕込んだ問題とゆれ: ファイル,行番号,コード,内容
+  insurance.csv           他制度資格ファイル（国保・国保組合・後期高齢者医療・被用者保険。
+                          UTF-8・LF。--no-insurance で作らない）
+  truth.csv               仕込んだ問題とゆれ: ファイル,行番号,コード,内容（名簿の行。
+                          資格重複 D02・社会保険状況の食い違い D03 を含む）
 
 同じ --seed・--as-of・オプションなら、スレッド数によらず同じバイト列になる。
 例: totsugo gen --residents 10000000 --recipients 1000000 --offices 50 --out bench/data";
@@ -115,6 +118,9 @@ struct GenArgs {
     /// 基準日 YYYYMMDD（年齢・資格期間の基準。既定: 今日、日本時間）
     #[arg(long, value_name = "YYYYMMDD", value_parser = parse_as_of)]
     as_of: Option<Ymd>,
+    /// 他制度資格ファイル insurance.csv を作らない（資格重複 D02・D03 も仕込まない）
+    #[arg(long)]
+    no_insurance: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -394,11 +400,19 @@ fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<O
                 registry_cp932: matches!(a.registry_encoding, RegistryEncodingArg::Cp932),
                 as_of: a.as_of.unwrap_or_else(Ymd::today_jst),
             };
+            let outputs = GenOutputs {
+                insurance: !a.no_insurance,
+            };
             let started = std::time::Instant::now();
-            let stats = pool.install(|| synth::run(&cfg))?;
+            let stats = pool.install(|| synth::run_with(&cfg, outputs))?;
             let secs = started.elapsed().as_secs_f64();
+            let insurance = if outputs.insurance {
+                format!("、他制度資格 {} 行", stats.insurance_rows)
+            } else {
+                String::new()
+            };
             log.info(format!(
-                "住基 {} 行、名簿 {} 行（{} ファイル）、正解 {} 件を {:.1} 秒で書きました → {}",
+                "住基 {} 行、名簿 {} 行（{} ファイル）{insurance}、正解 {} 件を {:.1} 秒で書きました → {}",
                 stats.registry_rows,
                 stats.roster_rows,
                 cfg.offices,

@@ -1,5 +1,6 @@
-//! `totsugo gen`: deterministic synthetic data — a resident registry, office rosters and a
-//! truth file — that anyone may hold (real registries are 特定個人情報).
+//! `totsugo gen`: deterministic synthetic data — a resident registry, office rosters, the
+//! other-insurance file ([`insurance`]) and a truth file — that anyone may hold (real
+//! registries are 特定個人情報).
 //!
 //! The population is generated household by household: a head of household, maybe a
 //! spouse and children, sharing a family name and an address drawn from real towns
@@ -10,15 +11,18 @@
 //!
 //! Each roster record is either clean (M00), carries one benign variation that must match as
 //! ゆれ (M01, never a warning: old kanji on the registry side, address notation, small kana …),
-//! or one injected problem with the finding code it must produce. `truth.csv` lists every
-//! variation and problem by file, line and code.
+//! or one injected problem with the finding code it must produce (D02/D03 through its other
+//! insurance). `truth.csv` lists every variation and problem by file, line and code.
 //!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
-//! ([`rng::Rng::derive`]), so chunks are generated in parallel (rayon) and written in order
-//! while the next window is generated. The output is byte-identical for the same seed,
-//! `--as-of` and options, whatever the thread count. Memory stays flat: a window of chunks.
+//! ([`rng::Rng::derive`]) and renders its registry and insurance rows into byte buffers, so
+//! chunks are generated in parallel (rayon) and written in order while the next window is
+//! generated. The output is byte-identical for the same seed, `--as-of` and options, whatever
+//! the thread count. Memory stays flat: a window of chunks, plus, for the insurance file, one
+//! hash entry per roster record and the few number-less rows held to the end ([`Owners`]).
 
 pub mod data;
+mod insurance;
 mod rng;
 
 use std::collections::HashMap;
@@ -33,6 +37,7 @@ use crate::normalize::width::{compose_voicing, halfwidth_kana_to_full};
 use crate::report::atomic::AtomicFile;
 use crate::rules::check_digit::{mhlw_check_digit, my_number_check_digit};
 use crate::rules::date::Ymd;
+use insurance::{Deferred, INSURANCE_HEADER, InsuranceOut, Insurers, Period};
 use rng::{Rng, Weighted};
 
 /// Residents per chunk (one random stream, one unit of parallel work).
@@ -60,11 +65,26 @@ pub struct GenConfig {
     pub as_of: Ymd,
 }
 
+/// Which optional files to write (kept apart from [`GenConfig`], which says what the data is).
+#[derive(Debug, Clone, Copy)]
+pub struct GenOutputs {
+    /// Write `insurance.csv` (他制度資格ファイル) and inject the coverage problems D02/D03.
+    pub insurance: bool,
+}
+
+impl Default for GenOutputs {
+    fn default() -> GenOutputs {
+        GenOutputs { insurance: true }
+    }
+}
+
 /// What was written.
 #[derive(Debug, Default)]
 pub struct GenStats {
     pub registry_rows: u64,
     pub roster_rows: u64,
+    /// Rows of `insurance.csv` (0 when it is not written).
+    pub insurance_rows: u64,
     pub files: Vec<String>,
     /// Injected problems and variations per code.
     pub truth: std::collections::BTreeMap<&'static str, u64>,
@@ -103,9 +123,13 @@ enum Problem {
     V13,
     /// The same row twice.
     V15,
+    /// Also covered by 国保, 国保組合 or 後期高齢者医療 over part of the welfare period.
+    D02,
+    /// 社会保険状況 contradicts the employee-insurance rows.
+    D03,
 }
 
-const PROBLEMS: [Problem; 15] = [
+const PROBLEMS: [Problem; 17] = [
     Problem::M10,
     Problem::M11,
     Problem::M12,
@@ -121,6 +145,8 @@ const PROBLEMS: [Problem; 15] = [
     Problem::V10,
     Problem::V13,
     Problem::V15,
+    Problem::D02,
+    Problem::D03,
 ];
 
 impl Problem {
@@ -143,6 +169,8 @@ impl Problem {
             Problem::V10 => &["V10"],
             Problem::V13 => &["V13"],
             Problem::V15 => &["V15"],
+            Problem::D02 => &["D02"],
+            Problem::D03 => &["D03"],
         }
     }
 
@@ -165,6 +193,8 @@ impl Problem {
             Problem::V10 => "氏名の区切りが半角スペース",
             Problem::V13 => "郵便番号にハイフン",
             Problem::V15 => "同じ行の重複",
+            Problem::D02 => "医療扶助と国保・国保組合・後期高齢者医療の資格が重複",
+            Problem::D03 => "社会保険状況が被用者保険の資格と食い違う",
         }
     }
 }
@@ -236,6 +266,10 @@ struct Tables {
     /// Welfare selection scale: p(household) = scale × weight(household).
     scale: f64,
     as_of_days: i64,
+    /// The problems to inject (D02/D03 only with the insurance file).
+    problems: Vec<Problem>,
+    insurance: bool,
+    insurers: Insurers,
 }
 
 /// Japan's population by 5-year age band (0–4 … 100–104), in ten-thousands (2024 estimate,
@@ -285,7 +319,7 @@ fn load_towns() -> Result<Vec<Town>, Error> {
 }
 
 impl Tables {
-    fn new(cfg: &GenConfig) -> Result<Tables, Error> {
+    fn new(cfg: &GenConfig, outputs: GenOutputs) -> Result<Tables, Error> {
         let towns = load_towns()?;
         // Offices: contiguous runs of towns (the data is ordered by postcode, so mostly one
         // prefecture each); the 実施機関番号 counts offices within a prefecture from 101.
@@ -322,6 +356,7 @@ impl Tables {
         }
         let weights = |t: &[(&str, &str, u32)]| Weighted::new(t.iter().map(|e| u64::from(e.2)));
         let adult_age = Weighted::new((20..=104).map(|a: usize| AGE_BANDS[a / 5]));
+        let insurers = Insurers::new(&towns);
         let mut tables = Tables {
             surnames: weights(data::SURNAMES),
             male: weights(data::MALE_GIVEN),
@@ -332,6 +367,12 @@ impl Tables {
             adult_age,
             scale: 0.0,
             as_of_days: cfg.as_of.to_days(),
+            problems: PROBLEMS
+                .into_iter()
+                .filter(|p| outputs.insurance || !matches!(p, Problem::D02 | Problem::D03))
+                .collect(),
+            insurance: outputs.insurance,
+            insurers,
         };
         // Scale the welfare probability so the expected roster size is `recipients`: estimate
         // E[size] and E[size × weight] on a fixed sample of households.
@@ -392,6 +433,10 @@ struct Household {
 /// One roster line, rendered by the writer (受給者番号 and ケース番号 are counted per office).
 struct RosterRow {
     office: u32,
+    /// [`insurance::link_key`] of the standard form and of the roster's form (the same unless
+    /// a problem changed name, reading, birth date or sex).
+    keys: [u64; 2],
+    welfare: Period,
     /// Global index of the household's head: a new value starts a new ケース番号.
     household: u64,
     member: u8,
@@ -407,22 +452,40 @@ struct RosterRow {
     social: u8,
     problem: Option<Problem>,
     variation: Option<Variation>,
+    /// Truth text replacing the problem's generic description.
+    note: Option<String>,
 }
 
 struct Chunk {
     registry: Vec<u8>,
     registry_rows: u64,
     roster: Vec<RosterRow>,
+    insurance: InsuranceOut,
 }
 
 /// 個人番号 of resident `index`: an affine bijection of 0..10¹¹ scatters the bases (so numbers
 /// do not run in registry order), then the check digit.
+fn my_number_digits(index: u64) -> [u8; 12] {
+    const M: u128 = 100_000_000_000;
+    let mut base = ((u128::from(index) * 7_919_126_693 + 31_415_926_535) % M) as u64;
+    let mut d = [b'0'; 12];
+    for slot in d[..11].iter_mut().rev() {
+        *slot = b'0' + (base % 10) as u8;
+        base /= 10;
+    }
+    let check = std::str::from_utf8(&d[..11])
+        .ok()
+        .and_then(my_number_check_digit)
+        .unwrap_or(0);
+    d[11] = b'0' + check;
+    d
+}
+
 fn my_number(index: u64) -> String {
-    const M: u64 = 100_000_000_000;
-    let base = ((u128::from(index) * 7_919_126_693 + 31_415_926_535) % u128::from(M)) as u64;
-    let base = format!("{base:011}");
-    let check = my_number_check_digit(&base).unwrap_or(0);
-    format!("{base}{check}")
+    my_number_digits(index)
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
 /// Index space of numbers that are nowhere in the registry (M30) and of namesakes (M41).
@@ -430,9 +493,10 @@ const UNKNOWN_BASE: u64 = 90_000_000_000;
 const NAMESAKE_BASE: u64 = 80_000_000_000;
 
 fn push_fw_digits(s: &mut String, n: u64) {
-    for c in n.to_string().chars() {
-        s.push(char::from_u32(c as u32 + 0xFEE0).unwrap_or(c));
+    if n >= 10 {
+        push_fw_digits(s, n / 10);
     }
+    s.push(char::from_u32(0xFF10 + (n % 10) as u32).unwrap_or('０'));
 }
 
 fn kanji_numeral(n: u8) -> &'static str {
@@ -697,6 +761,7 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
         registry: Vec::with_capacity(((end - start) * 150) as usize),
         registry_rows: 0,
         roster: Vec::new(),
+        insurance: InsuranceOut::new(t.insurance, ((end - start) * 110) as usize),
     };
     let mut line = String::with_capacity(256);
     let mut namesakes = 0u64;
@@ -712,7 +777,25 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             let office = (h.town * t.offices.len() / t.towns.len()) as u32;
             let acquired_h = t.as_of_days - rng.below(15 * 365) as i64 - 1;
             for (m, p) in h.members.iter().enumerate() {
-                let row = roster_row(t, cfg, &mut rng, &h, p, m, office, acquired_h);
+                let mut row = roster_row(t, cfg, &mut rng, &h, p, m, office, acquired_h);
+                let digits = my_number_digits(p.index);
+                let cover = insurance::recipient(
+                    t,
+                    &mut rng,
+                    &mut chunk.insurance,
+                    h.town,
+                    p,
+                    std::str::from_utf8(&digits).unwrap_or_default(),
+                    row.keys[0],
+                    row.welfare,
+                    row.problem,
+                );
+                row.social = cover.social;
+                row.note = cover.note;
+                if t.insurance {
+                    let owners = &mut chunk.insurance.owners;
+                    owners.extend(row.keys.map(|k| (k, p.index)));
+                }
                 let side = &mut sides[m];
                 match row.problem {
                     Some(Problem::M31) => side.removed = true,
@@ -731,6 +814,8 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             }
         }
         let registered = address(t, &h, Notation::default());
+        let house = (t.insurance && !on_welfare)
+            .then(|| insurance::house_cover(t, &mut rng, h.town, &h.members[0], t.as_of_days));
         for (p, side) in h.members.iter().zip(&sides) {
             if side.omit {
                 continue;
@@ -739,9 +824,11 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             let changed = t.as_of_days - rng.below(20 * 365) as i64;
             let changed = changed.max(p.birth.to_days());
             let removed = side.removed || (!on_welfare && rng.chance(0.004));
+            let digits = my_number_digits(p.index);
+            let number = std::str::from_utf8(&digits).unwrap_or_default();
             registry_line(
                 &mut line,
-                &my_number(p.index),
+                number,
                 p,
                 side.name.as_deref(),
                 kana_empty,
@@ -751,6 +838,11 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             );
             push_line(&mut chunk.registry, &line, cfg.registry_cp932);
             chunk.registry_rows += 1;
+            if let Some(house) = &house {
+                let removed_on = removed.then_some(changed);
+                let out = &mut chunk.insurance;
+                insurance::resident(t, &mut rng, out, h.town, house, p, number, removed_on);
+            }
             if side.namesake {
                 // Someone else with the same name, birth date and sex, living elsewhere.
                 let other = Household {
@@ -763,9 +855,10 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 };
                 let index = NAMESAKE_BASE + start + namesakes;
                 namesakes += 1;
+                let number = my_number(index);
                 registry_line(
                     &mut line,
-                    &my_number(index),
+                    &number,
                     p,
                     None,
                     false,
@@ -775,6 +868,13 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 );
                 push_line(&mut chunk.registry, &line, cfg.registry_cp932);
                 chunk.registry_rows += 1;
+                if t.insurance {
+                    // Always with the number: without it the row would link to the roster
+                    // record by name, reading, birth date and sex, which the two share.
+                    let house = insurance::house_cover(t, &mut rng, other.town, p, t.as_of_days);
+                    let out = &mut chunk.insurance;
+                    insurance::resident(t, &mut rng, out, other.town, &house, p, &number, None);
+                }
             }
         }
     }
@@ -811,12 +911,16 @@ fn registry_line(
         line.push_str(given_kana);
     }
     line.push(',');
-    line.push_str(&p.birth.to_yyyymmdd());
+    push_ymd(line, p.birth);
     line.push_str(if p.male { ",1," } else { ",2," });
     line.push_str(address);
     line.push_str(if removed { ",1," } else { ",0," });
-    line.push_str(&changed.to_yyyymmdd());
+    push_ymd(line, changed);
     line.push('\n');
+}
+
+fn push_ymd(s: &mut String, d: Ymd) {
+    s.extend(insurance::ymd8(d).iter().map(|&b| char::from(b)));
 }
 
 fn push_line(buf: &mut Vec<u8>, line: &str, cp932: bool) {
@@ -843,8 +947,8 @@ fn roster_row(
     let mut problem = None;
     let mut variation = None;
     let roll = rng.unit();
-    if roll < cfg.problem_rate {
-        problem = Some(PROBLEMS[rng.below(PROBLEMS.len() as u64) as usize]);
+    if roll < cfg.problem_rate && !t.problems.is_empty() {
+        problem = Some(t.problems[rng.below(t.problems.len() as u64) as usize]);
     } else if roll < cfg.problem_rate + cfg.variation_rate {
         // A variation that applies to this record (not every name has a variant kanji).
         for _ in 0..4 {
@@ -942,8 +1046,15 @@ fn roster_row(
         Some(Problem::V09) => kana = halfwidth_kana(&kana),
         Some(Problem::V10) => name = format!("{sur} {given}"),
         Some(Problem::V13) => postcode = format!("{}-{}", &postcode[..3], &postcode[3..]),
-        Some(Problem::M10 | Problem::M31 | Problem::V07 | Problem::V15) | None => {}
+        Some(
+            Problem::M10 | Problem::M31 | Problem::V07 | Problem::V15 | Problem::D02 | Problem::D03,
+        )
+        | None => {}
     }
+    let keys = [
+        insurance::standard_key(p),
+        insurance::link_key(&[&kana], birth, male),
+    ];
     let birth_text = if problem == Some(Problem::V07) {
         wareki(birth)
     } else {
@@ -952,19 +1063,17 @@ fn roster_row(
     let acquired = acquired_h.max(p.birth.to_days() + rng.below(60) as i64);
     let acquired = acquired.min(t.as_of_days);
     let lost = if rng.chance(0.05) {
-        let d = acquired + 30 + rng.below(3000) as i64;
-        if d < t.as_of_days {
-            ymd_from_days(d).to_yyyymmdd()
-        } else {
-            String::new()
-        }
+        Some(acquired + 30 + rng.below(3000) as i64).filter(|d| *d < t.as_of_days)
     } else {
-        String::new()
+        None
     };
-    let age = (t.as_of_days - p.birth.to_days()) / 365;
-    let social = u8::from((20..65).contains(&age) && rng.chance(0.03));
     RosterRow {
         office,
+        keys,
+        welfare: Period {
+            from: acquired,
+            to: lost,
+        },
         household: h.members[0].index,
         member: m as u8 + 1,
         number,
@@ -975,10 +1084,14 @@ fn roster_row(
         postcode,
         address: other_address.unwrap_or_else(|| address(t, h, notation)),
         acquired: ymd_from_days(acquired).to_yyyymmdd(),
-        lost,
-        social,
+        lost: lost
+            .map(|d| ymd_from_days(d).to_yyyymmdd())
+            .unwrap_or_default(),
+        // Set with the other insurance (see `insurance::recipient`).
+        social: 0,
         problem,
         variation,
+        note: None,
     }
 }
 
@@ -1002,11 +1115,58 @@ fn write_err(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Writes everything; returns what was written.
+/// Which roster person each [`insurance::link_key`] belongs to. A number-less insurance row
+/// is linked by `check` to every roster record with its key: where another roster person shares
+/// the key (a namesake with the same birth date and sex), the row is written with its number
+/// instead, so it links to its owner only and no unintended finding arises.
+///
+/// The (key, resident) pairs are gathered per chunk and sorted once at the end, so the writer
+/// thread only appends them.
+#[derive(Default)]
+struct Owners {
+    keys: Vec<(u64, u64)>,
+    deferred: Vec<Deferred>,
+}
+
+impl Owners {
+    /// Whether `key` belongs to `person` alone (`keys` sorted and deduplicated).
+    fn owned(&self, key: u64, person: u64) -> bool {
+        let from = self.keys.partition_point(|e| e.0 < key);
+        let mut same = self.keys[from..].iter().take_while(|e| e.0 == key);
+        same.next() == Some(&(key, person)) && same.next().is_none()
+    }
+
+    /// Writes the held rows, number-less unless the key is shared.
+    fn write(mut self, file: &mut AtomicFile, stats: &mut GenStats) -> Result<(), Error> {
+        self.keys.par_sort_unstable();
+        self.keys.dedup();
+        let path = file.target().to_path_buf();
+        let mut buf = Vec::new();
+        for d in &self.deferred {
+            buf.clear();
+            let (head, tail) = d.line.split_at(d.at.min(d.line.len()));
+            buf.extend_from_slice(head);
+            if !self.owned(d.key, d.person) {
+                buf.extend_from_slice(d.number.as_bytes());
+            }
+            buf.extend_from_slice(tail);
+            file.write_all(&buf).map_err(write_err(&path))?;
+            stats.insurance_rows += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Writes everything, `insurance.csv` included; returns what was written.
 pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
+    run_with(cfg, GenOutputs::default())
+}
+
+/// Writes everything `outputs` asks for; returns what was written.
+pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error> {
     let out = &cfg.out;
     std::fs::create_dir_all(out).map_err(write_err(out))?;
-    let t = Tables::new(cfg)?;
+    let t = Tables::new(cfg, outputs)?;
     let registry_path = out.join("registry.csv");
     let mut registry = AtomicFile::create(&registry_path)?;
     let mut header = String::from(REGISTRY_HEADER);
@@ -1033,6 +1193,15 @@ pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
             last_household: None,
         });
     }
+    let insurance_path = out.join("insurance.csv");
+    let mut insurance = None;
+    if t.insurance {
+        let mut f = AtomicFile::create(&insurance_path)?;
+        f.write_all(format!("{INSURANCE_HEADER}\n").as_bytes())
+            .map_err(write_err(&insurance_path))?;
+        insurance = Some(f);
+    }
+    let mut owners = Owners::default();
     let truth_path = out.join("truth.csv");
     let mut truth = AtomicFile::create(&truth_path)?;
     truth
@@ -1051,13 +1220,21 @@ pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
     let mut pending = gen_window(0);
     let mut next = window;
     while !pending.is_empty() {
+        let current = std::mem::take(&mut pending);
         let (written, following) = rayon::join(
             || -> Result<(), Error> {
-                for chunk in &pending {
+                for chunk in current {
                     registry
                         .write_all(&chunk.registry)
                         .map_err(write_err(&registry_path))?;
                     stats.registry_rows += chunk.registry_rows;
+                    if let Some(f) = insurance.as_mut() {
+                        f.write_all(&chunk.insurance.bytes)
+                            .map_err(write_err(&insurance_path))?;
+                        stats.insurance_rows += chunk.insurance.rows;
+                        owners.deferred.extend(chunk.insurance.deferred);
+                        owners.keys.extend_from_slice(&chunk.insurance.owners);
+                    }
                     for row in &chunk.roster {
                         write_roster_row(&t, &mut rosters, &mut truth, row, &mut stats)?;
                     }
@@ -1081,6 +1258,11 @@ pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
     for (o, r) in t.offices.iter().zip(rosters) {
         r.file.commit()?;
         stats.files.push(o.file.clone());
+    }
+    if let Some(mut f) = insurance {
+        owners.write(&mut f, &mut stats)?;
+        f.commit()?;
+        stats.files.push("insurance.csv".into());
     }
     truth.commit()?;
     stats.files.push("truth.csv".into());
@@ -1145,7 +1327,7 @@ fn write_roster_row(
     };
     if let Some(p) = row.problem {
         for code in p.codes() {
-            note(code, p.describe())?;
+            note(code, row.note.as_deref().unwrap_or(p.describe()))?;
         }
     }
     if let Some(v) = row.variation {
@@ -1166,6 +1348,43 @@ mod tests {
             assert!(crate::rules::check_digit::my_number_is_valid(&n), "{n}");
             assert!(seen.insert(n));
         }
+    }
+
+    #[test]
+    fn number_less_rows_get_their_number_where_another_person_shares_the_key() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("insurance.csv");
+        let row = |key, person| Deferred {
+            line: b"123456,01,,X\n".to_vec(),
+            at: 10,
+            number: "N".into(),
+            key,
+            person,
+        };
+        let owners = Owners {
+            keys: vec![
+                (4, 40),
+                (1, 10),
+                (1, 10),
+                (2, 20),
+                (3, 20), // the roster changed person 20's reading to key 3
+                (3, 30),
+                (3, 30),
+                (4, 40), // the same person twice (V15)
+            ],
+            deferred: vec![row(1, 10), row(2, 20), row(3, 30), row(4, 40), row(9, 90)],
+        };
+        let mut f = AtomicFile::create(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut stats = GenStats::default();
+        owners
+            .write(&mut f, &mut stats)
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.commit().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            "123456,01,,X\n123456,01,,X\n123456,01,N,X\n123456,01,,X\n123456,01,N,X\n"
+        );
+        assert_eq!(stats.insurance_rows, 5);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use super::support::{read_csv, run};
 use crate::exit;
+use crate::normalize::name::{kana_key, name_key};
+use crate::rules::date::Ymd;
 
 fn generate(out: &Path, threads: &str, extra: &[&str]) -> (u8, String) {
     let seed = if extra.contains(&"--seed") {
@@ -61,6 +63,7 @@ fn gen_is_deterministic_whatever_the_thread_count() {
     assert_eq!(
         fa.keys().collect::<Vec<_>>(),
         [
+            "insurance.csv",
             "registry.csv",
             "roster_001.csv",
             "roster_002_cp932.csv",
@@ -128,15 +131,26 @@ fn match_on_generated_data_finds_exactly_the_truth() {
 
     let mut truth_codes: BTreeSet<(String, String, String)> = BTreeSet::new();
     let mut expected_verdict: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut coverage_codes = BTreeSet::new();
     for r in &read_csv(&data.join("truth.csv"))[1..] {
         let key = (r[0].clone(), r[1].clone());
         if r[2].starts_with('M') {
             expected_verdict.insert(key.clone(), r[2].clone());
         }
-        if r[2] != "M01" {
+        // `match` reports entry rules and registry verdicts; D-codes are for `check`.
+        if r[2].starts_with('D') {
+            coverage_codes.insert(r[2].clone());
+        } else if r[2] != "M01" {
             truth_codes.insert((r[0].clone(), r[1].clone(), r[2].clone()));
         }
     }
+    assert_eq!(
+        coverage_codes
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["D02", "D03"]
+    );
     let found: BTreeSet<(String, String, String)> = read_csv(&out.join("findings.csv"))[1..]
         .iter()
         .map(|r| (base(&r[2]), r[3].clone(), r[0].clone()))
@@ -166,4 +180,398 @@ fn match_on_generated_data_finds_exactly_the_truth() {
         variations > 500,
         "benign variations were exercised: {variations}"
     );
+}
+
+/// A CSV output of `gen` in UTF-8 or CP932 (the rosters of vendor offices), as rows of fields.
+fn read_any(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t.to_string(),
+        Err(_) => {
+            let (t, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+            assert!(!bad, "{} is neither UTF-8 nor CP932", path.display());
+            t.into_owned()
+        }
+    };
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+fn days(yyyymmdd: &str) -> i64 {
+    Ymd::parse_yyyymmdd(yyyymmdd)
+        .unwrap_or_else(|| panic!("not a date: {yyyymmdd}"))
+        .to_days()
+}
+
+fn opt_days(s: &str) -> Option<i64> {
+    (!s.is_empty()).then(|| days(s))
+}
+
+/// Half-open periods `[from, to)`, `None` = still covered.
+fn overlaps(a: (i64, Option<i64>), b: (i64, Option<i64>)) -> bool {
+    a.0 < b.1.unwrap_or(i64::MAX) && b.0 < a.1.unwrap_or(i64::MAX)
+}
+
+/// What number-less insurance rows are linked by: normalized 氏名, カナ, birth date, sex.
+type PersonKey = (Option<String>, Option<String>, Option<Ymd>, String);
+
+fn person_key(name: &str, kana: &str, birth: &str, sex: &str) -> PersonKey {
+    use crate::rules::date::{DateCheck, check_date};
+    let birth = match check_date(birth) {
+        DateCheck::Valid(d) | DateCheck::Alternative { date: d, .. } => Some(d),
+        DateCheck::Invalid { .. } => None,
+    };
+    (name_key(name), kana_key(kana), birth, sex.to_string())
+}
+
+struct Record {
+    file: String,
+    line: usize,
+    recipient: String,
+    number: String,
+    key: PersonKey,
+    welfare: (i64, Option<i64>),
+    social: String,
+    codes: Vec<String>,
+}
+
+struct Insured {
+    line: usize,
+    insurer: String,
+    scheme: String,
+    number: String,
+    key: PersonKey,
+    birth: Ymd,
+    period: (i64, Option<i64>),
+}
+
+struct Generated {
+    records: Vec<Record>,
+    insurance: Vec<Insured>,
+    /// 個人番号 → (氏名, カナ, 生年月日, 性別, 状態)
+    registry: BTreeMap<String, [String; 5]>,
+}
+
+fn load(dir: &Path) -> Generated {
+    let mut truth: BTreeMap<(String, usize), Vec<String>> = BTreeMap::new();
+    for r in &read_csv(&dir.join("truth.csv"))[1..] {
+        truth
+            .entry((r[0].clone(), r[1].parse().unwrap()))
+            .or_default()
+            .push(r[2].clone());
+    }
+    let mut records = Vec::new();
+    for f in files(dir).keys().filter(|f| f.starts_with("roster_")) {
+        for (i, r) in read_any(&dir.join(f)).iter().enumerate().skip(1) {
+            let line = i + 1;
+            records.push(Record {
+                file: f.clone(),
+                line,
+                recipient: r[1].clone(),
+                number: r[4].clone(),
+                key: person_key(&r[5], &r[6], &r[7], &r[8]),
+                welfare: (days(&r[11]), opt_days(&r[12])),
+                social: r[13].clone(),
+                codes: truth.remove(&(f.clone(), line)).unwrap_or_default(),
+            });
+        }
+    }
+    assert!(
+        truth.is_empty(),
+        "truth lines without a roster row: {truth:?}"
+    );
+    let rows = read_any(&dir.join("insurance.csv"));
+    assert_eq!(
+        rows[0].join(","),
+        "保険者番号,制度区分,個人番号,氏名,氏名カナ,生年月日,性別,資格取得日,資格喪失日"
+    );
+    let insurance = rows[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Insured {
+            line: i + 2,
+            insurer: r[0].clone(),
+            scheme: r[1].clone(),
+            number: r[2].clone(),
+            key: person_key(&r[3], &r[4], &r[5], &r[6]),
+            birth: Ymd::parse_yyyymmdd(&r[5]).unwrap(),
+            period: (days(&r[7]), opt_days(&r[8])),
+        })
+        .collect();
+    let registry = read_any(&dir.join("registry.csv"))[1..]
+        .iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                [
+                    r[1].clone(),
+                    r[2].clone(),
+                    r[3].clone(),
+                    r[4].clone(),
+                    r[6].clone(),
+                ],
+            )
+        })
+        .collect();
+    Generated {
+        records,
+        insurance,
+        registry,
+    }
+}
+
+impl Generated {
+    /// The roster records an insurance row links to: by 個人番号 when it has one (whatever the
+    /// record's verdict: stricter than `check`), else by the normalized person key.
+    fn links(&self, row: &Insured) -> Vec<&Record> {
+        self.records
+            .iter()
+            .filter(|r| {
+                if row.number.is_empty() {
+                    r.key == row.key
+                } else {
+                    r.number == row.number
+                }
+            })
+            .collect()
+    }
+}
+
+fn generate_for_coverage(dir: &Path) -> Generated {
+    let (code, err) = generate(
+        dir,
+        "2",
+        &["--problem-rate", "0.3", "--variation-rate", "0.4"],
+    );
+    assert_eq!(code, exit::CLEAN, "{err}");
+    load(dir)
+}
+
+/// D02 and D03 truth agree with the rule `check` applies, and every near miss is one.
+#[test]
+fn insurance_rows_agree_with_the_coverage_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = generate_for_coverage(dir.path());
+    let mut public_links: BTreeMap<(String, usize), Vec<&Insured>> = BTreeMap::new();
+    let mut employee_links: BTreeMap<(String, usize), Vec<&Insured>> = BTreeMap::new();
+    let (mut touch_before, mut touch_after) = (0, 0);
+    let (mut without_number, mut linked_by_key) = (0, 0);
+    for row in &g.insurance {
+        let linked = g.links(row);
+        if row.number.is_empty() {
+            without_number += 1;
+            // A number-less row is a recipient's and links to that one person only (or to
+            // nobody, when the roster has another name, reading or birth date: M11, M12, M20).
+            let persons: BTreeSet<(&str, &str)> = linked
+                .iter()
+                .map(|r| (r.file.as_str(), r.recipient.as_str()))
+                .collect();
+            assert!(
+                persons.len() <= 1,
+                "insurance line {} links {persons:?}",
+                row.line
+            );
+            linked_by_key += persons.len();
+            assert_ne!(row.scheme, "04", "line {}", row.line);
+        }
+        for r in linked {
+            let key = (r.file.clone(), r.line);
+            if row.scheme == "04" {
+                employee_links.entry(key).or_default().push(row);
+            } else {
+                public_links.entry(key).or_default().push(row);
+            }
+        }
+    }
+    let (mut d02, mut d03, mut employed) = (0, 0, 0);
+    for r in &g.records {
+        let key = (r.file.clone(), r.line);
+        let public = public_links.get(&key).map_or(&[][..], Vec::as_slice);
+        let overlapping: Vec<_> = public
+            .iter()
+            .filter(|i| overlaps(i.period, r.welfare))
+            .collect();
+        let is_d02 = r.codes.iter().any(|c| c == "D02");
+        if is_d02 {
+            d02 += 1;
+            assert_eq!(overlapping.len(), 1, "{}:{} {:?}", r.file, r.line, r.codes);
+            assert_eq!(r.codes, ["D02"], "{}:{}", r.file, r.line);
+            assert_eq!(
+                public.len(),
+                1,
+                "{}:{}: only the overlapping row",
+                r.file,
+                r.line
+            );
+        } else {
+            assert!(
+                overlapping.is_empty(),
+                "{}:{} {:?}: overlapping 国保/後期 at insurance line {}",
+                r.file,
+                r.line,
+                r.codes,
+                overlapping[0].line
+            );
+            // Every other 国保/後期 row of a recipient is a near miss: it touches.
+            for i in public {
+                if i.period.1 == Some(r.welfare.0) {
+                    touch_before += 1;
+                } else if Some(i.period.0) == r.welfare.1 {
+                    touch_after += 1;
+                } else {
+                    panic!(
+                        "{}:{}: insurance line {} neither ends on 資格取得日 nor starts on 資格喪失日",
+                        r.file, r.line, i.line
+                    );
+                }
+            }
+        }
+        let job = employee_links
+            .get(&key)
+            .is_some_and(|v| v.iter().any(|i| overlaps(i.period, r.welfare)));
+        let is_d03 = r.codes.iter().any(|c| c == "D03");
+        if is_d03 {
+            d03 += 1;
+            assert_eq!(r.codes, ["D03"], "{}:{}", r.file, r.line);
+            assert_ne!(r.social == "1", job, "{}:{} must disagree", r.file, r.line);
+        } else {
+            assert_eq!(r.social == "1", job, "{}:{} {:?}", r.file, r.line, r.codes);
+        }
+        let other_problem = r.codes.iter().any(|c| c != "M01" && !c.starts_with('D'));
+        if other_problem {
+            assert_eq!(r.social, "0", "{}:{} {:?}", r.file, r.line, r.codes);
+        }
+        employed += usize::from(!is_d03 && job);
+    }
+    let recipients = g.records.len();
+    assert!(d02 > 20 && d03 > 20, "D02 {d02}, D03 {d03}");
+    assert!(employed > 10, "employed recipients: {employed}");
+    // ≈30 % lost 国保/後期 on the welfare start; a share of the ended ones rejoined.
+    let share = touch_before as f64 / recipients as f64;
+    assert!((0.2..0.4).contains(&share), "touching before: {share}");
+    assert!(touch_after > 10, "touching after: {touch_after}");
+    assert!(without_number > 100, "number-less rows: {without_number}");
+    assert!(
+        linked_by_key * 10 > without_number * 9,
+        "{linked_by_key} of {without_number} number-less rows link to a roster person"
+    );
+}
+
+/// Insurer numbers, periods and personal fields of every row; everyone not on welfare is
+/// covered exactly once, with the registry's standard name.
+#[test]
+fn insurance_rows_are_well_formed_and_cover_every_resident() {
+    use crate::rules::check_digit::mhlw_is_valid;
+    let dir = tempfile::tempdir().unwrap();
+    let g = generate_for_coverage(dir.path());
+    let as_of = days("20261121");
+    let mut per_number: BTreeMap<&str, Vec<&Insured>> = BTreeMap::new();
+    let mut schemes: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in &g.insurance {
+        let l = row.line;
+        let len = if matches!(row.scheme.as_str(), "01" | "02") {
+            6
+        } else {
+            8
+        };
+        assert_eq!(row.insurer.len(), len, "line {l}: {}", row.insurer);
+        assert!(mhlw_is_valid(&row.insurer), "line {l}: {}", row.insurer);
+        match row.scheme.as_str() {
+            "01" => assert_ne!(&row.insurer[2..3], "3", "line {l}"),
+            "02" => assert_eq!(&row.insurer[2..3], "3", "line {l}"),
+            "03" => {
+                assert!(row.insurer.starts_with("39"), "line {l}");
+                let b = row.birth;
+                let b75 = (b.year + 75, b.month, b.day);
+                let from = Ymd::from_days(row.period.0).unwrap();
+                assert!(
+                    (from.year, from.month, from.day) >= b75,
+                    "line {l}: before 75"
+                );
+            }
+            "04" => {}
+            other => panic!("line {l}: 制度区分 {other}"),
+        }
+        let birth = row.birth.to_days();
+        assert!(birth <= row.period.0 && row.period.0 <= as_of, "line {l}");
+        if let Some(to) = row.period.1 {
+            assert!(row.period.0 < to && to <= as_of, "line {l}");
+        }
+        if !row.number.is_empty() {
+            assert!(crate::rules::check_digit::my_number_is_valid(&row.number));
+            per_number.entry(&row.number).or_default().push(row);
+        }
+        *schemes
+            .entry(if row.period.1.is_none() {
+                &row.scheme
+            } else {
+                "ended"
+            })
+            .or_default() += 1;
+    }
+    // Current rows: mostly 被用者保険, then 国保 and 後期, a few 国保組合.
+    assert!(
+        schemes["04"] > schemes["01"] && schemes["01"] > schemes["02"] * 3,
+        "{schemes:?}"
+    );
+    assert!(schemes["03"] > 1000, "{schemes:?}");
+
+    let roster_numbers: BTreeSet<&str> = g.records.iter().map(|r| r.number.as_str()).collect();
+    let roster_keys: BTreeSet<(Option<String>, Option<Ymd>, String)> = g
+        .records
+        .iter()
+        .map(|r| (r.key.0.clone(), r.key.2, r.key.3.clone()))
+        .collect();
+    let mut covered = 0;
+    for (number, [name, kana, birth, sex, state]) in &g.registry {
+        let rows = per_number
+            .get(number.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for row in rows {
+            // The registry's standard form (the registry itself may write an old kanji).
+            assert_eq!(row.key.0, name_key(name), "line {}", row.line);
+            if !kana.is_empty() {
+                assert_eq!(row.key.1, kana_key(kana), "line {}", row.line);
+            }
+            assert_eq!(row.birth.to_yyyymmdd(), *birth, "line {}", row.line);
+            assert_eq!(&row.key.3, sex, "line {}", row.line);
+        }
+        let key = (name_key(name), Ymd::parse_yyyymmdd(birth), sex.clone());
+        let recipient = roster_numbers.contains(number.as_str()) || roster_keys.contains(&key);
+        if recipient {
+            continue;
+        }
+        if state == "0" {
+            assert_eq!(rows.len(), 1, "resident {number}");
+            assert_eq!(rows[0].period.1, None, "resident {number}: current");
+            covered += 1;
+        } else {
+            assert!(rows.len() <= 1 && rows.iter().all(|r| r.period.1.is_some()));
+        }
+    }
+    assert!(covered > 15_000, "{covered}");
+}
+
+/// `--no-insurance`: no insurance file and no D-codes in the truth.
+#[test]
+fn gen_without_insurance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = generate(
+        dir.path(),
+        "2",
+        &["--no-insurance", "--problem-rate", "0.5"],
+    );
+    assert_eq!(code, exit::CLEAN, "{err}");
+    let f = files(dir.path());
+    assert!(!f.contains_key("insurance.csv"));
+    assert!(f.contains_key("registry.csv"));
+    let truth = read_csv(&dir.path().join("truth.csv"));
+    assert!(truth.len() > 1000);
+    assert!(truth[1..].iter().all(|r| !r[2].starts_with('D')));
+    let (_, help, _) = run(&["gen", "--help"]);
+    assert!(help.contains("--no-insurance") && help.contains("insurance.csv"));
 }
