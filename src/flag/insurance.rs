@@ -5,9 +5,11 @@
 //! kept only when it belongs to a roster person and its period overlaps that person's welfare
 //! coverage. A row links to roster records
 //! * by its 個人番号, when usable: the records carrying that number with the same birth date and
-//!   sex, except records whose number the registry gives to someone else (M20, M31, L03, L04);
-//! * otherwise by normalized 氏名 + 氏名カナ + 生年月日 + 性別 (the file has no address), to
-//!   records without a usable number when the row has one;
+//!   sex, except records whose number the registry gives to someone else (M20, M31, L03, L04),
+//!   and records without a number whose single registry candidate (M40) has it;
+//! * without a usable number, by normalized 氏名 + 氏名カナ + 生年月日 + 性別 (the file has no
+//!   address). A row with a number never links by name: a namesake's row would otherwise land
+//!   on an unnumbered record (M41: several residents share that name and birthday);
 //!
 //! and then to every record of the same person (another office's record of someone who moved).
 
@@ -15,7 +17,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Checker, Period, Person};
+use super::{Checker, Period};
 use crate::error::Error;
 use crate::findings::{Code, Source};
 use crate::ingest::stream::{BadLine, Probe, TextRow};
@@ -87,9 +89,6 @@ struct Index {
     /// (birth, sex) of every record in `by_person`: a row without a usable number is looked up
     /// by name only when it passes.
     birth_sex: BirthSexSet,
-    /// The same for records without a usable number: a row with a number the roster does not
-    /// have can only link to those, and most rows of a large file are such rows.
-    birth_sex_unnumbered: BirthSexSet,
 }
 
 fn index(checker: &Checker<'_>) -> Index {
@@ -97,7 +96,6 @@ fn index(checker: &Checker<'_>) -> Index {
         by_number: NumberMap::default(),
         by_person: HashMap::default(),
         birth_sex: BirthSexSet::default(),
-        birth_sex_unnumbered: BirthSexSet::default(),
     };
     let verdicts = checker.input.verdicts;
     for (i, p) in checker.persons.iter().enumerate() {
@@ -111,12 +109,14 @@ fn index(checker: &Checker<'_>) -> Index {
             if !wrong {
                 idx.by_number.entry(n).or_default().push(i as u32);
             }
+        } else if let Some(v) = verdicts.map(|v| &v[i])
+            && v.code == Some(Code::M40)
+            && let Some(n) = v.candidates.first().and_then(|c| parse_number(c))
+        {
+            idx.by_number.entry(n).or_default().push(i as u32);
         }
         if let (Some(name), Some(kana)) = (&p.name, &p.kana) {
             idx.birth_sex.insert(birth, sex);
-            if p.number.is_none() {
-                idx.birth_sex_unnumbered.insert(birth, sex);
-            }
             idx.by_person
                 .entry((name.clone(), kana.clone(), birth, sex))
                 .or_default()
@@ -170,18 +170,13 @@ fn probe(
             }),
         );
     }
-    let filter = match number {
-        Some(_) => &idx.birth_sex_unnumbered,
-        None => &idx.birth_sex,
-    };
-    if linked.is_empty()
-        && filter.contains(birth, sex)
+    if number.is_none()
+        && idx.birth_sex.contains(birth, sex)
         && let (Some(name), Some(kana)) =
             (name_key(get(InsKey::Name)), kana_key(get(InsKey::NameKana)))
         && let Some(recs) = idx.by_person.get(&(name, kana, birth, sex))
     {
-        let unnumbered = |p: &Person| number.is_none() || p.number.is_none();
-        linked.extend(recs.iter().filter(|i| person(i).is_some_and(unnumbered)));
+        linked.extend(recs.iter().filter(|i| person(i).is_some()));
     }
     if linked.is_empty() {
         return Probe::Miss;
