@@ -118,6 +118,56 @@ impl Person {
         }
     }
 
+    /// The union–find keys of this record, hashed: the basic 4 fields; with a registry the
+    /// verified number; without one the number with birth date, sex and name, or カナ.
+    fn edge_keys(&self, registry: bool) -> [Option<(Edge, u64)>; 3] {
+        let mut keys = [None; 3];
+        let (Some(birth), Some(sex)) = (self.birth, self.sex) else {
+            return keys;
+        };
+        let hash = |parts: &[&[u8]]| {
+            let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+            for part in parts {
+                h.update(part);
+                h.update(&[0xff]);
+            }
+            h.digest()
+        };
+        let (b, x) = (birth.to_le_bytes(), [sex]);
+        if let (Some(name), Some(street)) = (&self.name, &self.street) {
+            keys[0] = Some((
+                Edge::Basic4,
+                hash(&[name.as_bytes(), &b, &x, street.as_bytes()]),
+            ));
+        }
+        let Some(n) = self.number else { return keys };
+        let n = n.to_le_bytes();
+        if registry {
+            if self.verified {
+                keys[1] = Some((Edge::Verified, hash(&[&n])));
+            }
+        } else {
+            if let Some(name) = &self.name {
+                keys[1] = Some((Edge::NumberName, hash(&[&n, &b, &x, name.as_bytes()])));
+            }
+            if let Some(kana) = &self.kana {
+                keys[2] = Some((Edge::NumberKana, hash(&[&n, &b, &x, kana.as_bytes()])));
+            }
+        }
+        keys
+    }
+
+    /// Whether two records have the same `edge` key (the fields, not the hash).
+    fn same_key(&self, o: &Person, edge: Edge) -> bool {
+        let common = self.birth == o.birth && self.sex == o.sex;
+        match edge {
+            Edge::Basic4 => common && self.name == o.name && self.street == o.street,
+            Edge::Verified => self.number == o.number,
+            Edge::NumberName => common && self.number == o.number && self.name == o.name,
+            Edge::NumberKana => common && self.number == o.number && self.kana == o.kana,
+        }
+    }
+
     /// Clearly the same human by what the roster says: same birth date and sex, and the same
     /// name or カナ.
     fn loosely_same(&self, o: &Person) -> bool {
@@ -141,6 +191,15 @@ impl Person {
             (None, None) => false,
         }
     }
+}
+
+/// The kinds of key that make two records one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Edge {
+    Basic4,
+    Verified,
+    NumberName,
+    NumberKana,
 }
 
 /// Everything the checks read.
@@ -245,46 +304,60 @@ impl<'a> Checker<'a> {
                     .then(|| Person::of(r, input.verdicts.map(|v| &v[i])))
             })
             .collect();
+        // Union–find edges: every record's keys, hashed in parallel, sorted, and joined along
+        // runs of equal keys (a hash collision is caught by comparing the fields).
+        let registry = input.verdicts.is_some();
+        let mut keyed: Vec<(Edge, u64, u32)> = persons
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, p)| {
+                p.as_ref()
+                    .map_or([None; 3], |p| p.edge_keys(registry))
+                    .into_iter()
+                    .flatten()
+                    .map(move |(e, h)| (e, h, i as u32))
+            })
+            .collect();
+        keyed.par_sort_unstable();
         let mut dsu = Dsu((0..persons.len() as u32).collect());
-        let mut by_key: FastMap<(&str, u32, u8, &str), u32> = FastMap::default();
-        let mut by_number: FastMap<(u64, u32, u8, &str), u32> = FastMap::default();
-        let mut verified: FastMap<u64, u32> = FastMap::default();
-        for (i, p) in persons.iter().enumerate() {
-            let Some(p) = p else { continue };
-            let i = i as u32;
-            let (Some(birth), Some(sex)) = (p.birth, p.sex) else {
-                continue;
-            };
-            if let (Some(name), Some(street)) = (&p.name, &p.street) {
-                let root = *by_key.entry((name, birth, sex, street)).or_insert(i);
-                dsu.union(root, i);
-            }
-            let Some(n) = p.number else { continue };
-            if input.verdicts.is_some() {
-                if p.verified {
-                    let root = *verified.entry(n).or_insert(i);
-                    dsu.union(root, i);
-                }
-            } else {
-                for name in [&p.name, &p.kana].into_iter().flatten() {
-                    let root = *by_number.entry((n, birth, sex, name)).or_insert(i);
-                    dsu.union(root, i);
+        let mut run_start = 0;
+        let mut reps: Vec<u32> = Vec::new();
+        while run_start < keyed.len() {
+            let (edge, hash, _) = keyed[run_start];
+            let run_end = keyed[run_start..]
+                .iter()
+                .position(|k| (k.0, k.1) != (edge, hash))
+                .map_or(keyed.len(), |n| run_start + n);
+            reps.clear();
+            for &(_, _, i) in &keyed[run_start..run_end] {
+                let p = persons[i as usize].as_ref();
+                let same =
+                    reps.iter()
+                        .copied()
+                        .find(|&r| match (persons[r as usize].as_ref(), p) {
+                            (Some(a), Some(b)) => a.same_key(b, edge),
+                            _ => false,
+                        });
+                match same {
+                    Some(r) => dsu.union(r, i),
+                    None => reps.push(i),
                 }
             }
+            run_start = run_end;
         }
-        drop((by_key, by_number, verified));
+        drop(keyed);
         let mut class = vec![SKIP; persons.len()];
-        let mut sizes: FastMap<u32, u32> = FastMap::default();
+        let mut sizes = vec![0u32; persons.len()];
         for (i, p) in persons.iter().enumerate() {
             if p.is_some() {
                 let root = dsu.find(i as u32);
                 class[i] = root;
-                *sizes.entry(root).or_default() += 1;
+                sizes[root as usize] += 1;
             }
         }
         let mut members: FastMap<u32, Vec<u32>> = FastMap::default();
         for (i, &root) in class.iter().enumerate() {
-            if root != SKIP && sizes.get(&root).is_some_and(|&n| n > 1) {
+            if root != SKIP && sizes[root as usize] > 1 {
                 members.entry(root).or_default().push(i as u32);
             }
         }
@@ -360,14 +433,14 @@ impl<'a> Checker<'a> {
 
     /// L01, L02: records sharing a 個人番号.
     fn same_number(&mut self) {
-        let mut groups: FastMap<u64, Vec<u32>> = FastMap::default();
-        for (i, p) in self.persons.iter().enumerate() {
-            if let Some(n) = p.as_ref().and_then(|p| p.number) {
-                groups.entry(n).or_default().push(i as u32);
-            }
-        }
+        let keyed: Vec<(u64, u32)> = self
+            .persons
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((p.as_ref()?.number?, i as u32)))
+            .collect();
         let mut found = Vec::new();
-        for g in groups.values().filter(|g| g.len() > 1) {
+        for g in shared(keyed) {
             for (x, &a) in g.iter().enumerate() {
                 for &b in &g[x + 1..] {
                     if self.same_class(a, b) {
@@ -684,21 +757,23 @@ impl<'a> Checker<'a> {
 
     /// D04: one 保険者番号 + 受給者番号 on different persons.
     fn shared_recipient_numbers(&mut self) {
-        let mut groups: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
-        for (i, r) in self.input.recs.iter().enumerate() {
-            if self.persons[i].is_none() {
-                continue;
-            }
-            let (o, n) = (
-                r.value(RosterKey::InsurerNo),
-                r.value(RosterKey::RecipientNo),
-            );
-            if !o.is_empty() && !n.is_empty() {
-                groups.entry((o, n)).or_default().push(i as u32);
-            }
-        }
+        let keyed: Vec<((&str, &str), u32)> = self
+            .input
+            .recs
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| self.persons[*i].is_some())
+            .map(|(i, r)| {
+                let key = (
+                    r.value(RosterKey::InsurerNo),
+                    r.value(RosterKey::RecipientNo),
+                );
+                (key, i as u32)
+            })
+            .filter(|((o, n), _)| !o.is_empty() && !n.is_empty())
+            .collect();
         let mut found = Vec::new();
-        for g in groups.values().filter(|g| g.len() > 1) {
+        for g in shared(keyed) {
             for (x, &a) in g.iter().enumerate() {
                 for &b in &g[x + 1..] {
                     let (Some(pa), Some(pb)) = (self.person(a), self.person(b)) else {
@@ -1055,6 +1130,25 @@ fn same_other(a: Other, b: Other) -> bool {
     }
 }
 
+/// The groups of records sharing a key, two or more records each (sorted in parallel: a hash
+/// map with a vector per key cost seconds on two million records).
+fn shared<K: Ord + Send>(mut keyed: Vec<(K, u32)>) -> Vec<Vec<u32>> {
+    keyed.par_sort_unstable();
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < keyed.len() {
+        let len = keyed[start..]
+            .iter()
+            .take_while(|k| k.0 == keyed[start].0)
+            .count();
+        if len > 1 {
+            groups.push(keyed[start..start + len].iter().map(|k| k.1).collect());
+        }
+        start += len;
+    }
+    groups
+}
+
 /// 制度区分 as words.
 pub fn system_name(system: u8) -> &'static str {
     match system {
@@ -1149,6 +1243,7 @@ pub(crate) fn run(
     checker.wrong_numbers(&own);
     checker.within_persons();
     checker.shared_recipient_numbers();
+    marks.push(("check_records", started.elapsed()));
     let mut inputs = Vec::new();
     let scan = if insurance.is_empty() {
         None
