@@ -1175,8 +1175,10 @@ fn points_elsewhere(v: &Verdict<'_>) -> bool {
         && v.registry.is_some_and(|r| !r.removed)
 }
 
-/// The registry row of a record's own person (its name, birth date and sex; the address picks
-/// one of several), other than the row of the number it carries.
+/// The registry row of a record's own person: the one resident (not removed) with its name,
+/// birth date and sex who lives at its address, other than the row of the number it carries.
+/// The address is required: a number is proposed only for the person the office knows, never
+/// for a namesake born the same day elsewhere.
 fn own_registry_row<'h>(
     rec: &Rec,
     persons: &'h HashMap<registry::SearchKey, Vec<RegRow>>,
@@ -1187,23 +1189,13 @@ fn own_registry_row<'h>(
         parse_birth(rec.value(RosterKey::BirthDate))?,
         parse_sex(rec.value(RosterKey::Sex))?,
     );
-    let found: Vec<&RegRow> = persons
-        .get(&key)?
-        .iter()
-        .filter(|r| r.number() != not && !r.removed)
-        .collect();
-    if found.len() == 1 {
-        return found.first().copied();
-    }
-    let same_address: Vec<&RegRow> = found
-        .into_iter()
-        .filter(|r| {
-            compare_address(rec.value(RosterKey::Address), r.address()) != FieldMatch::Differ
-        })
-        .collect();
-    (same_address.len() == 1)
-        .then(|| same_address.first().copied())
-        .flatten()
+    let mut found = persons.get(&key)?.iter().filter(|r| {
+        r.number() != not
+            && !r.removed
+            && compare_address(rec.value(RosterKey::Address), r.address()) != FieldMatch::Differ
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// The whole check stage: persons, the registry pass for L04, the insurance files, then every

@@ -230,3 +230,62 @@ fn shuffling_rows_and_files_does_not_change_what_is_found() {
         }
     }
 }
+
+#[test]
+fn an_unreadable_insurance_file_stops_the_run_before_any_output() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("out");
+    let (code, _, stderr) = support::run(&[
+        "check".to_string(),
+        input("office_a.csv").display().to_string(),
+        "--insurance".into(),
+        out.path().join("missing.csv").display().to_string(),
+        "--out".into(),
+        target.display().to_string(),
+    ]);
+    assert_eq!(code, crate::exit::FAILED, "{stderr}");
+    assert!(stderr.contains("missing.csv"), "{stderr}");
+    assert!(!target.join("findings.csv").exists());
+}
+
+#[test]
+fn an_insurance_file_with_vendor_headers_is_read_through_a_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fixture's insurance file with 個人番号 renamed, and a schema that maps it back.
+    let text = std::fs::read_to_string(input("insurance.csv")).unwrap();
+    let renamed = text.replacen("個人番号", "被保険者個人番号", 1);
+    let ins = support::write(dir.path(), "vendor.csv", renamed);
+    let schema = support::write(
+        dir.path(),
+        "vendor.toml",
+        "layout = \"insurance\"\n[[field]]\nkey = \"個人番号\"\nheaders = [\"被保険者個人番号\"]\n",
+    );
+    let out = dir.path().join("out");
+    let mut args: Vec<String> = vec!["check".into()];
+    args.extend(ROSTERS.iter().map(|r| input(r).display().to_string()));
+    args.extend([
+        "--insurance".into(),
+        ins.display().to_string(),
+        "--schema".into(),
+        schema.display().to_string(),
+        "--as-of".into(),
+        "20261121".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ]);
+    let (code, _, stderr) = support::run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    let d02: Vec<_> = findings(&out)
+        .into_iter()
+        .filter(|f| f.0 == "D02")
+        .map(|f| (f.1, f.2))
+        .collect();
+    // 石井 is linked by his number (the renamed column), 青木 by name.
+    assert_eq!(
+        d02,
+        [
+            ("office_b_cp932.csv".to_string(), 10),
+            ("office_c.csv".to_string(), 5)
+        ]
+    );
+}
