@@ -6,15 +6,14 @@
 //! coverage. A row links to roster records
 //! * by its 個人番号, when usable: the records carrying that number with the same birth date and
 //!   sex, except records whose number the registry gives to someone else (M20, M31, L03, L04),
-//!   and records without a number whose single registry candidate (M40) has it;
+//!   and records without a number whose single registry candidate (M40) has it and lives at
+//!   the record's address;
 //! * without a usable number, by normalized 氏名 + 氏名カナ + 生年月日 + 性別 (the file has no
 //!   address). A row with a number never links by name: a namesake's row would otherwise land
 //!   on an unnumbered record (M41: several residents share that name and birthday);
 //!
 //! and then to every record of the same person (another office's record of someone who moved).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Checker, Period};
@@ -23,9 +22,11 @@ use crate::findings::{Code, Source};
 use crate::ingest::stream::{BadLine, Probe, TextRow};
 use crate::ingest::{self, FileInfo, ReadStats, RecordReader};
 use crate::matching::registry::{BirthSexSet, NumberMap, parse_birth, parse_number, parse_sex};
+use crate::normalize::FieldMatch;
 use crate::normalize::name::{kana_key, name_key};
 use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{ColumnMap, Layout};
+use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3Default;
 
 /// Insurance columns in contract order.
@@ -80,50 +81,115 @@ pub struct InsuranceInput {
     pub unreadable: u64,
 }
 
-type PersonKey = (String, String, u32, u8);
+/// Record indexes grouped by a 64-bit key: one sorted vector and, per distinct key, where its
+/// run starts and how long it is (no vector per key: two million of them cost seconds).
+#[derive(Default)]
+struct Grouped {
+    recs: Vec<u32>,
+    runs: NumberMap<(u32, u32)>,
+}
+
+impl Grouped {
+    fn build(mut keyed: Vec<(u64, u32)>) -> Grouped {
+        keyed.par_sort_unstable();
+        let mut runs = NumberMap::default();
+        runs.reserve(keyed.len());
+        let mut start = 0;
+        while start < keyed.len() {
+            let key = keyed[start].0;
+            let len = keyed[start..].iter().take_while(|k| k.0 == key).count();
+            runs.insert(key, (start as u32, len as u32));
+            start += len;
+        }
+        Grouped {
+            recs: keyed.into_iter().map(|(_, r)| r).collect(),
+            runs,
+        }
+    }
+
+    fn get(&self, key: u64) -> &[u32] {
+        self.runs
+            .get(&key)
+            .and_then(|&(s, n)| self.recs.get(s as usize..(s + n) as usize))
+            .unwrap_or(&[])
+    }
+}
+
+/// Hash of a person key (normalized name, カナ, birth date, sex); candidates are compared field
+/// by field, so a collision links nobody.
+fn person_hash(name: &str, kana: &str, birth: u32, sex: u8) -> u64 {
+    let mut h = Xxh3Default::new();
+    h.update(name.as_bytes());
+    h.update(&[0xff]);
+    h.update(kana.as_bytes());
+    h.update(&[0xff]);
+    h.update(&birth.to_le_bytes());
+    h.update(&[sex]);
+    h.digest()
+}
 
 /// Roster records by what an insurance row can link on.
 struct Index {
-    by_number: NumberMap<Vec<u32>>,
-    by_person: HashMap<PersonKey, Vec<u32>, BuildHasherDefault<Xxh3Default>>,
+    by_number: Grouped,
+    by_person: Grouped,
     /// (birth, sex) of every record in `by_person`: a row without a usable number is looked up
     /// by name only when it passes.
     birth_sex: BirthSexSet,
 }
 
 fn index(checker: &Checker<'_>) -> Index {
-    let mut idx = Index {
-        by_number: NumberMap::default(),
-        by_person: HashMap::default(),
-        birth_sex: BirthSexSet::default(),
-    };
     let verdicts = checker.input.verdicts;
-    for (i, p) in checker.persons.iter().enumerate() {
-        let Some(p) = p else { continue };
-        let (Some(birth), Some(sex)) = (p.birth, p.sex) else {
-            continue;
-        };
-        if let Some(n) = p.number {
-            let wrong = checker.wrong_number.contains(&(i as u32))
-                || verdicts.is_some_and(|v| matches!(v[i].code, Some(Code::M20 | Code::M31)));
-            if !wrong {
-                idx.by_number.entry(n).or_default().push(i as u32);
-            }
-        } else if let Some(v) = verdicts.map(|v| &v[i])
-            && v.code == Some(Code::M40)
-            && let Some(n) = v.candidates.first().and_then(|c| parse_number(c))
+    let numbers: Vec<(u64, u32)> = checker
+        .persons
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let p = p.as_ref()?;
+            p.birth?;
+            p.sex?;
+            let n = match p.number {
+                Some(n) => {
+                    let wrong = checker.wrong_number.contains(&(i as u32))
+                        || verdicts
+                            .is_some_and(|v| matches!(v[i].code, Some(Code::M20 | Code::M31)));
+                    (!wrong).then_some(n)?
+                }
+                None => {
+                    // The single candidate of a number-less record, if it lives at the
+                    // record's address (an M40 candidate may be a namesake elsewhere).
+                    let v = verdicts.map(|v| &v[i])?;
+                    if v.code != Some(Code::M40) || v.fields[4] == FieldMatch::Differ {
+                        return None;
+                    }
+                    v.candidates.first().and_then(|c| parse_number(c))?
+                }
+            };
+            Some((n, i as u32))
+        })
+        .collect();
+    let persons: Vec<(u64, u32)> = checker
+        .persons
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let p = p.as_ref()?;
+            let key = person_hash(p.name.as_ref()?, p.kana.as_ref()?, p.birth?, p.sex?);
+            Some((key, i as u32))
+        })
+        .collect();
+    let mut birth_sex = BirthSexSet::default();
+    for &(_, i) in &persons {
+        if let Some(p) = checker.persons[i as usize].as_ref()
+            && let (Some(b), Some(s)) = (p.birth, p.sex)
         {
-            idx.by_number.entry(n).or_default().push(i as u32);
-        }
-        if let (Some(name), Some(kana)) = (&p.name, &p.kana) {
-            idx.birth_sex.insert(birth, sex);
-            idx.by_person
-                .entry((name.clone(), kana.clone(), birth, sex))
-                .or_default()
-                .push(i as u32);
+            birth_sex.insert(b, s);
         }
     }
-    idx
+    Index {
+        by_number: Grouped::build(numbers),
+        by_person: Grouped::build(persons),
+        birth_sex,
+    }
 }
 
 fn probe(
@@ -162,7 +228,8 @@ fn probe(
     let person = |i: &u32| checker.persons[*i as usize].as_ref();
     let mut linked: Vec<u32> = Vec::new();
     if let Some(n) = number
-        && let Some(recs) = idx.by_number.get(&n)
+        && let recs = idx.by_number.get(n)
+        && !recs.is_empty()
     {
         linked.extend(
             recs.iter().filter(|i| {
@@ -174,9 +241,16 @@ fn probe(
         && idx.birth_sex.contains(birth, sex)
         && let (Some(name), Some(kana)) =
             (name_key(get(InsKey::Name)), kana_key(get(InsKey::NameKana)))
-        && let Some(recs) = idx.by_person.get(&(name, kana, birth, sex))
     {
-        linked.extend(recs.iter().filter(|i| person(i).is_some()));
+        let recs = idx.by_person.get(person_hash(&name, &kana, birth, sex));
+        linked.extend(recs.iter().filter(|i| {
+            person(i).is_some_and(|p| {
+                p.name.as_deref() == Some(name.as_str())
+                    && p.kana.as_deref() == Some(kana.as_str())
+                    && p.birth == Some(birth)
+                    && p.sex == Some(sex)
+            })
+        }));
     }
     if linked.is_empty() {
         return Probe::Miss;
