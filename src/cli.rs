@@ -9,9 +9,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{self, RunFile};
 use crate::error::Error;
 use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
+use crate::job::{self, JobConfig};
 use crate::log::{Log, Verbosity};
 use crate::matching::{self, FieldMode, MatchConfig};
 use crate::pipeline::{self, PipelineConfig};
@@ -68,6 +70,9 @@ enum Command {
     /// 個人番号の紐付け誤り（L01–L05）と資格重複（D01–D05）を名簿・事務所・他制度をまたいで検査する
     #[command(after_long_help = AFTER_HELP_CHECK)]
     Check(CheckArgs),
+    /// 検査・照合・紐付け／重複の検査を一度に行い、すべての出力を書く（窓口でも夜間の cron でも）
+    #[command(after_long_help = AFTER_HELP_RUN)]
+    Run(RunArgs),
     /// 試験用の合成データ（住基・事務所ごとの名簿・正解ファイル）を作る。実在の個人情報は含まない
     #[command(after_long_help = AFTER_HELP_GEN)]
     Gen(GenArgs),
@@ -159,6 +164,173 @@ const AFTER_HELP_CHECK: &str = "\
 
 終了コード: 0 エラーなし / 1 エラーあり（L01–L05、D01・D02・D04 など）/ 2 実行できなかった
 例: totsugo check 名簿A.csv 名簿B.csv --insurance 国保.csv --registry 住基.csv --out 結果/";
+
+const AFTER_HELP_RUN: &str = "\
+入力規則（V）・住基との照合（M）・紐付け誤りと資格重複（L・D）を一度の実行で調べ、
+--state を付けると前回の基準と比べて新規の未照合（N01、保留）と変更（N02）も調べる。
+
+設定ファイル（--config、TOML）: 各オプションと同じ名前のキー（roster, registry, insurance, out,
+state, schema, encoding, output-encoding, fields, as-of, unmask, threads, quiet, verbose）。
+コマンドラインの指定が優先。相対パスは設定ファイルのフォルダから。roster にフォルダを書くと
+その中の *.csv（名前順）。例:
+  roster    = [\"/srv/welfare/roster\"]
+  registry  = \"/srv/juki/extract.csv\"
+  insurance = [\"/srv/kokuho/shikaku.csv\"]
+  out       = \"/var/lib/totsugo/out\"
+  state     = \"/var/lib/totsugo/state\"
+cron の例（毎晩 2:30、エラーか実行できなかったときだけメール）:
+  30 2 * * * totsugo run --config /etc/totsugo/office.toml --quiet || mail -s totsugo kakari@example.lg.jp
+
+出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
+  findings.csv / results.csv / corrections.csv / corrections/<名簿名> / summary.json
+状態フォルダ（--state、モード 0700）:
+  baseline.v1     照合済みの記録の基準（値は持たずハッシュのみ）。実行が完了したときだけ置き換える
+  totsugo.lock    二重起動を防ぐロック（実行中のプロセスの PID）
+  state.json      基準を作ったことの記録（基準が消えたことに気づくため）
+
+終了コード: 0 エラーなし / 1 エラーあり / 2 実行できなかった（引数・入力・ロック・基準の破損、中断）";
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// 設定ファイル（TOML）。コマンドラインの指定が優先する
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// 名簿ファイル（フォルダならその中の *.csv）。複数可
+    #[arg(value_name = "ROSTER")]
+    rosters: Vec<PathBuf>,
+    /// 名簿ファイル（位置引数と同じ。複数可）
+    #[arg(long = "roster", value_name = "ROSTER")]
+    roster: Vec<PathBuf>,
+    /// 住民基本台帳の抽出ファイル（CSV）
+    #[arg(long, value_name = "REGISTRY")]
+    registry: Option<PathBuf>,
+    /// 他制度資格ファイル（CSV）。複数可
+    #[arg(long, value_name = "FILE")]
+    insurance: Vec<PathBuf>,
+    /// 出力先フォルダ（なければ作る）
+    #[arg(long, short, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// 状態フォルダ（前回の基準とロック）。あれば新規（N01）・変更（N02）を調べ、基準を更新する
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// 前回の基準を使わず、今回照合できた記録で作り直す（基準が壊れたときなど）
+    #[arg(long)]
+    reset_baseline: bool,
+    /// 見出し名が違うベンダー向けのスキーマファイル（TOML）
+    #[arg(long, value_name = "FILE")]
+    schema: Vec<PathBuf>,
+    /// 入力の文字コード（既定: 自動判定）
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    encoding: Option<EncodingArg>,
+    /// findings.csv・corrections.csv の文字コード（既定: utf8-bom）
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    output_encoding: Option<OutputEncodingArg>,
+    /// 照合する項目数 4 か 5（既定: 5）
+    #[arg(long, value_parser = clap::value_parser!(u8).range(4..=5))]
+    fields: Option<u8>,
+    /// 基準日 YYYYMMDD（既定: 今日、日本時間）
+    #[arg(long, value_name = "YYYYMMDD", value_parser = parse_as_of)]
+    as_of: Option<Ymd>,
+    /// findings.csv に個人番号を全桁で書く
+    #[arg(long)]
+    unmask: bool,
+}
+
+impl RunArgs {
+    /// Flags over the config file over defaults.
+    fn into_config(self, file: Option<RunFile>) -> Result<JobConfig, Error> {
+        let mut f = file.unwrap_or_default();
+        let missing = |what: &str| {
+            Error::Usage(format!(
+                "run には --{what} が要ります（設定ファイルなら {what} = ...）"
+            ))
+        };
+        let mut rosters = self.rosters;
+        rosters.extend(self.roster);
+        if rosters.is_empty() {
+            rosters = f.rosters();
+        }
+        let rosters = config::expand_folders(rosters)?;
+        if rosters.is_empty() {
+            return Err(missing("roster"));
+        }
+        let registry = self
+            .registry
+            .or(f.registry.take())
+            .ok_or_else(|| missing("registry"))?;
+        let insurance = if self.insurance.is_empty() {
+            f.insurance_files()
+        } else {
+            self.insurance
+        };
+        let out = self.out.or(f.out.take()).ok_or_else(|| missing("out"))?;
+        let schema = if self.schema.is_empty() {
+            f.schemas()
+        } else {
+            self.schema
+        };
+        let key_value = |key: &str, v: &str| {
+            Error::Usage(format!("設定ファイルの {key} = \"{v}\" は使えない値です"))
+        };
+        let encoding = match (self.encoding, &f.encoding) {
+            (Some(e), _) => e,
+            (None, Some(v)) => {
+                EncodingArg::from_str(v, true).map_err(|_| key_value("encoding", v))?
+            }
+            (None, None) => EncodingArg::Auto,
+        };
+        let output_encoding = match (self.output_encoding, &f.output_encoding) {
+            (Some(e), _) => e,
+            (None, Some(v)) => {
+                OutputEncodingArg::from_str(v, true).map_err(|_| key_value("output-encoding", v))?
+            }
+            (None, None) => OutputEncodingArg::Utf8Bom,
+        };
+        let fields = self.fields.or(f.fields).unwrap_or(5);
+        if !(4..=5).contains(&fields) {
+            return Err(key_value("fields", &fields.to_string()));
+        }
+        let as_of = match (self.as_of, &f.as_of) {
+            (Some(d), _) => Some(d),
+            (None, Some(v)) => Some(parse_as_of(v).map_err(|_| key_value("as-of", v))?),
+            (None, None) => None,
+        };
+        let wanted = [
+            LayoutKind::Roster,
+            LayoutKind::Registry,
+            LayoutKind::Insurance,
+        ];
+        let registry_layout = layout(LayoutKind::Registry, &schema, &wanted)?;
+        let insurance_layout = layout(LayoutKind::Insurance, &schema, &wanted)?;
+        let roster = ValidateArgs {
+            rosters,
+            out,
+            schema,
+            encoding,
+            output_encoding,
+            as_of,
+            unmask: self.unmask || f.unmask.unwrap_or(false),
+        }
+        .into_config(&wanted)?;
+        Ok(JobConfig {
+            pipeline: PipelineConfig {
+                command: "run",
+                roster,
+                registry: Some((registry, registry_layout)),
+                fields: if fields == 4 {
+                    FieldMode::Four
+                } else {
+                    FieldMode::Five
+                },
+                insurance,
+                insurance_layout,
+                checks: true,
+            },
+            state: self.state.or(f.state.take()),
+            reset_baseline: self.reset_baseline,
+        })
+    }
+}
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
@@ -281,6 +453,13 @@ impl ValidateArgs {
 
 /// The binary's entry point.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
+    if let Err(e) = crate::cancel::install() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "totsugo: シグナルの受け取りを準備できません: {e}"
+        );
+        return exit::FAILED;
+    }
     run(args, &mut std::io::stdout(), &mut std::io::stderr())
 }
 
@@ -303,16 +482,32 @@ pub fn run(
             };
         }
     };
-    let level = if args.quiet {
+    // `run --config`: the file may set the log level and threads too.
+    let mut file = None;
+    if let Command::Run(RunArgs {
+        config: Some(path), ..
+    }) = &args.command
+    {
+        match RunFile::read(path) {
+            Ok(f) => file = Some(f),
+            Err(e) => {
+                let _ = writeln!(stderr, "totsugo: {e}");
+                return exit::FAILED;
+            }
+        }
+    }
+    let from_file = |get: fn(&RunFile) -> Option<bool>| file.as_ref().and_then(get) == Some(true);
+    let level = if args.quiet || (!args.verbose && from_file(|f| f.quiet)) {
         Verbosity::Quiet
-    } else if args.verbose {
+    } else if args.verbose || from_file(|f| f.verbose) {
         Verbosity::Verbose
     } else {
         Verbosity::Normal
     };
+    let threads = args.threads.or(file.as_ref().and_then(|f| f.threads));
     let mut log = Log::new(stderr, level);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        dispatch(args.command, args.threads, &mut log)
+        dispatch(args.command, threads, file, &mut log)
     }))
     .unwrap_or_else(|panic| {
         let what = panic
@@ -328,7 +523,12 @@ pub fn run(
     exit::code(&result)
 }
 
-fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<Outcome, Error> {
+fn dispatch(
+    command: Command,
+    threads: Option<usize>,
+    file: Option<RunFile>,
+    log: &mut Log,
+) -> Result<Outcome, Error> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         if n == 0 {
@@ -381,6 +581,10 @@ fn dispatch(command: Command, threads: Option<usize>, log: &mut Log) -> Result<O
                 checks: true,
             };
             pool.install(|| pipeline::run(&cfg, log))
+        }
+        Command::Run(a) => {
+            let cfg = a.into_config(file)?;
+            pool.install(|| job::run(&cfg, log))
         }
         Command::Gen(a) => {
             if a.problem_rate + a.variation_rate > 1.0 {

@@ -32,6 +32,15 @@ pub enum Error {
     Schema(#[from] SchemaError),
     #[error("{0}")]
     Usage(String),
+    /// Another run holds the state folder's lock.
+    #[error("{0}")]
+    Locked(String),
+    /// The nightly baseline is missing or damaged: never treated as empty.
+    #[error("{path}: {message}")]
+    Baseline { path: String, message: String },
+    /// SIGINT/SIGTERM/SIGHUP arrived before the outputs were replaced.
+    #[error("{0} を受けて中断しました。前回の出力と基準はそのまま残っています")]
+    Interrupted(&'static str),
     #[error("内部エラー: {0}")]
     Internal(String),
 }

@@ -19,18 +19,23 @@
 //! - [`validate`]: the `validate` command: the pipeline, V14–V16, the sink.
 //! - [`matching`]: registry streaming and the verdicts M00–M42.
 //! - [`flag`]: number linkage L01–L05 and duplicate coverage D01–D05 (`check`).
-//! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match` and `check`.
+//! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match`, `check`, `run`.
+//! - [`job`]: the `run` command: lock, baseline (N01/N02), pipeline, next baseline.
+//! - [`state`]: the nightly baseline (N01/N02) and the run lock (`run --state`).
 //! - [`synth`]: the synthetic-data generator (`gen`).
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600).
-//! - [`cli`], [`exit`], [`error`], [`log`]: the program's edges.
+//! - [`cli`], [`exit`], [`error`], [`log`], [`cancel`]: the program's edges.
 
+pub mod cancel;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exit;
 pub mod findings;
 pub mod flag;
 pub mod ingest;
+pub mod job;
 pub mod log;
 pub mod matching;
 pub mod normalize;
@@ -38,6 +43,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod state;
 pub mod synth;
 pub mod validate;
 

@@ -25,12 +25,15 @@ use crate::ingest::{self, FileInfo};
 use crate::log::Log;
 use crate::matching::registry::{self, Hits, Indexes};
 use crate::matching::verdict::{self, FieldMode, Verdict};
-use crate::matching::{CorrectionsOut, read_rosters};
+use crate::matching::{CorrectionsOut, Rec, read_rosters};
 use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
 use crate::report::results::ResultsWriter;
-use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
+use crate::report::summary::{
+    BaselineSummary, InputSummary, OfficeCounts, Summary, Totals, stage_timings,
+};
 use crate::schema::{Layout, RosterKey};
+use crate::state::baseline::{Baseline, Entry};
 use crate::validate::ValidateConfig;
 
 /// What one run reads and does.
@@ -53,7 +56,34 @@ pub struct PipelineConfig {
 /// Records whose results.csv rows are formatted in parallel before they are written.
 const WRITE_BATCH: usize = 1 << 14;
 
+/// The nightly comparison asked of a run (`run --state`).
+#[derive(Debug)]
+pub enum Nightly<'b> {
+    /// No baseline yet (first run, or `--reset-baseline`): nothing to compare; the records
+    /// verified tonight become the baseline.
+    First { reset: bool },
+    /// Compare with the last successful run's baseline (N01, N02).
+    Compare(&'b Baseline),
+}
+
+/// What a run hands back to its caller.
+#[derive(Debug)]
+pub struct Ran {
+    pub outcome: Outcome,
+    /// The baseline to keep (with [`Nightly`]): written by the caller once outputs are in place.
+    pub baseline: Option<Baseline>,
+}
+
 pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
+    run_with(cfg, None, log).map(|r| r.outcome)
+}
+
+/// One run; with `nightly`, N01/N02 against the baseline and the next baseline built.
+pub fn run_with(
+    cfg: &PipelineConfig,
+    nightly: Option<Nightly<'_>>,
+    log: &mut Log,
+) -> Result<Ran, Error> {
     let started = Instant::now();
     let rc = &cfg.roster;
     let out = &rc.out;
@@ -83,6 +113,7 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
     // 1. Rosters.
     let (recs, inputs) = read_rosters(rc, &files, log)?;
     marks.push(("rosters", started.elapsed()));
+    crate::cancel::check()?;
 
     // 2. Registry.
     let registry = match &cfg.registry {
@@ -110,6 +141,7 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
     if registry.is_some() {
         marks.push(("registry", started.elapsed()));
     }
+    crate::cancel::check()?;
 
     // 3. Cross-record checks.
     let (flags, insurance_inputs, insurance_scan) = if cfg.checks {
@@ -143,7 +175,10 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
         ));
     }
 
-    // 4. Outputs.
+    crate::cancel::check()?;
+
+    // 4. Outputs (and the nightly comparison, record by record).
+    let mut night = NightState::new(nightly.as_ref());
     let enc = rc.output_encoding;
     let unmask = rc.rules.unmask;
     let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
@@ -176,6 +211,7 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
     // written in roster order.
     let mut batch: Vec<(Option<Finding>, Vec<u8>, u64)> = Vec::new();
     for (b, chunk) in recs.chunks(WRITE_BATCH).enumerate() {
+        crate::cancel::check()?;
         batch.clear();
         let first = b * WRITE_BATCH;
         match &verdicts {
@@ -223,6 +259,8 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
             while let Some((_, f)) = flag_findings.next_if(|(r, _)| *r as usize == i) {
                 findings.push(f);
             }
+            let nightly_finding = night.record(rec, v, &findings);
+            findings.extend(nightly_finding.as_ref());
             if !findings.is_empty() {
                 totals.rows_with_findings += 1;
             }
@@ -253,12 +291,24 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
                     proposals.push((*k, value.clone()));
                 }
             }
-            let Some(mut action) = actions.into_iter().flatten().reduce(stronger) else {
+            let hold = nightly_finding
+                .as_ref()
+                .is_some_and(|f| f.code == Code::N01)
+                .then_some(Action::Hold);
+            let Some(mut action) = actions.into_iter().flatten().chain(hold).reduce(stronger)
+            else {
                 continue;
             };
             // A number the checks propose replaces one proven wrong: a person confirms it.
             if flagged.is_some_and(|c| c.proposals.iter().any(|(k, _)| *k == RosterKey::MyNumber)) {
                 action = Action::Review;
+            }
+            // N01: not to be registered until verified (only 削除 says more).
+            if nightly_finding
+                .as_ref()
+                .is_some_and(|f| f.code == Code::N01)
+            {
+                action = stronger(action, Action::Hold);
             }
             corrections.write(rec, action, &proposals)?;
         }
@@ -294,6 +344,9 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
         findings_out.write(&f, &files)?;
     }
     totals.corrections = corrections.rows();
+    // Last chance to stop: from here on the outputs are renamed into place, which takes
+    // milliseconds, and the set is finished rather than left half old, half new.
+    crate::cancel::check()?;
     let mut replaced =
         findings_out.replaced() + results_out.as_ref().map_or(0, ResultsWriter::replaced);
     findings_out.commit()?;
@@ -343,6 +396,7 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
         ));
     }
     let outcome = Outcome { worst };
+    let (next_baseline, baseline_summary) = night.finish(rc.rules.as_of);
     marks.push(("write", started.elapsed()));
     let summary = Summary {
         totals,
@@ -359,6 +413,7 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
         }),
         registry_rows_kept: rows_kept,
         persons_with_several_records: cfg.checks.then_some(flags.persons_with_several_records),
+        baseline: baseline_summary,
         ..Summary::for_run(
             cfg.command,
             &rc.rules,
@@ -378,7 +433,156 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
         t.corrections,
         out.display()
     ));
-    Ok(outcome)
+    Ok(Ran {
+        outcome,
+        baseline: next_baseline,
+    })
+}
+
+/// The nightly comparison while the outputs are written: N01 for a record that was not on the
+/// last run's rosters and that the registry did not verify tonight; N02 for a record verified
+/// before whose number or basic fields changed; and the next baseline (records verified
+/// tonight; records verified before but not tonight keep their old entry, so N02 repeats until
+/// resolved; other records seen tonight are kept as seen, unverified).
+struct NightState<'b> {
+    previous: Option<&'b Baseline>,
+    active: bool,
+    next: Vec<Entry>,
+    counts: BaselineSummary,
+}
+
+impl<'b> NightState<'b> {
+    fn new(nightly: Option<&Nightly<'b>>) -> NightState<'b> {
+        let (active, previous, reset) = match nightly {
+            None => (false, None, false),
+            Some(Nightly::First { reset }) => (true, None, *reset),
+            Some(Nightly::Compare(b)) => (true, Some(*b), false),
+        };
+        NightState {
+            previous,
+            active,
+            next: Vec::new(),
+            counts: BaselineSummary {
+                status: match (previous, reset) {
+                    (Some(_), _) => "compared",
+                    (None, true) => "reset",
+                    (None, false) => "first",
+                },
+                previous_as_of: previous.map(|b| b.as_of.clone()),
+                previous_records: previous.map_or(0, |b| b.len() as u64),
+                ..BaselineSummary::default()
+            },
+        }
+    }
+
+    /// The N01/N02 finding of one record (given its other findings), if any.
+    fn record(&mut self, rec: &Rec, v: Option<&Verdict>, findings: &[&Finding]) -> Option<Finding> {
+        if !self.active {
+            return None;
+        }
+        let key = crate::state::baseline::record_key(rec.insurer_no(), rec.recipient_no());
+        let olds = self.previous.map_or(&[][..], |b| b.get(key));
+        // A line that could not be read has no values: it keeps what the baseline had.
+        if rec.kept.is_none() || rec.duplicate {
+            self.next.extend_from_slice(olds);
+            return None;
+        }
+        let code = v.and_then(|v| v.code);
+        let verified = matches!(code, Some(Code::M00 | Code::M01))
+            && findings.iter().all(|f| f.severity() < Severity::Error);
+        let entry = Entry::of(
+            rec.insurer_no(),
+            rec.recipient_no(),
+            [
+                rec.value(RosterKey::MyNumber),
+                rec.value(RosterKey::Name),
+                rec.value(RosterKey::NameKana),
+                rec.value(RosterKey::BirthDate),
+                rec.value(RosterKey::Sex),
+                rec.value(RosterKey::Address),
+            ],
+            verified,
+        );
+        let known: Vec<Entry> = olds.iter().filter(|o| o.verified).copied().collect();
+        if verified {
+            self.counts.verified += 1;
+            self.next.push(entry);
+        } else if known.is_empty() {
+            // Seen, not verified: kept so that it is not "new" next time.
+            self.next.push(entry);
+        } else {
+            // Verified before, not tonight: the old entry stays, so N02 repeats until resolved.
+            self.next.extend_from_slice(&known);
+        }
+        let prev = self.previous?;
+        let finding = |code: Code, field: String, message: String, action: Action| Finding {
+            code,
+            source: rec.source,
+            insurer_no: rec.insurer_no().to_string(),
+            recipient_no: rec.recipient_no().to_string(),
+            field,
+            message,
+            action,
+            related: None,
+        };
+        if olds.is_empty() {
+            if verified {
+                self.counts.new_verified += 1;
+                return None;
+            }
+            self.counts.new_unverified += 1;
+            let why = code.map_or("-", |c| c.as_str());
+            return Some(finding(
+                Code::N01,
+                String::new(),
+                format!(
+                    "前回（{}）の名簿になかった新しい記録で、今回の照合でも本人と確認できませんでした（判定 {why}）。\
+                     確認できるまで登録しないでください",
+                    prev.as_of
+                ),
+                Action::Hold,
+            ));
+        }
+        // Compared only with what was verified: a record never verified has its M finding.
+        if known.is_empty() || known.iter().any(|o| o.fields == entry.fields) {
+            return None;
+        }
+        // The closest verified entry under this key names what changed.
+        let closest = known
+            .iter()
+            .min_by_key(|o| entry.changed(o).len())
+            .copied()
+            .unwrap_or(entry);
+        let changed = entry.changed(&closest).join("・");
+        self.counts.changed += 1;
+        Some(finding(
+            Code::N02,
+            changed.clone(),
+            format!(
+                "前回の基準（{}、照合済み）から{changed}が変わりました。{}住基で本人確認をやり直してから登録してください",
+                prev.as_of,
+                if verified {
+                    "今回の照合では一致しましたが、"
+                } else {
+                    ""
+                }
+            ),
+            Action::ConfirmIdentity,
+        ))
+    }
+
+    /// The next baseline and the counts for summary.json.
+    fn finish(self, as_of: crate::rules::date::Ymd) -> (Option<Baseline>, Option<BaselineSummary>) {
+        if !self.active {
+            return (None, None);
+        }
+        let next = Baseline::from_entries(self.next, as_of.to_yyyymmdd());
+        let counts = BaselineSummary {
+            records_written: next.len() as u64,
+            ..self.counts
+        };
+        (Some(next), Some(counts))
+    }
 }
 
 type Streamed = (Hits, ingest::ReadStats, u64, crate::schema::ColumnMap);
@@ -421,10 +625,11 @@ fn stream_registry(
     Ok((info, s))
 }
 
-/// The stronger of two 処理区分: 削除 > 修正要確認 > 修正.
+/// The stronger of two 処理区分: 削除 > 保留 > 修正要確認 > 修正.
 fn stronger(a: Action, b: Action) -> Action {
     let rank = |x: Action| match x {
-        Action::Delete => 3,
+        Action::Delete => 4,
+        Action::Hold => 3,
         Action::Review => 2,
         _ => 1,
     };

@@ -564,7 +564,13 @@ pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Resu
         source,
     };
     let built = built.keep();
-    if final_dir.exists() {
+    if final_dir.exists() && exchange(&built, &final_dir).is_ok() {
+        // One atomic step: the old folder is now where the new one was built.
+        std::fs::remove_dir_all(&built).map_err(werr)?;
+    } else if final_dir.exists() {
+        // No RENAME_EXCHANGE here (not Linux, or a filesystem without it): two renames. A
+        // kill between them leaves the old folder as .totsugo-old-corrections-*, which the
+        // next `run` puts back (job::remove_stale_temps).
         let old = tempfile::Builder::new()
             .prefix(".totsugo-old-corrections-")
             .tempdir_in(out)
@@ -580,6 +586,18 @@ pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Resu
     }
     atomic::sync_dir(&final_dir);
     Ok(())
+}
+
+/// Swaps two paths atomically (Linux renameat2 with RENAME_EXCHANGE).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// One input file as the sinks see it.
@@ -781,6 +799,11 @@ pub(crate) fn scan_file(
                     break;
                 }
             };
+            // SIGINT/SIGTERM: stop between blocks (src/cancel.rs).
+            if let Err(e) = crate::cancel::check() {
+                failed = Some(e);
+                break;
+            }
             let mut results = results_rx.try_recv().unwrap_or_default();
             block
                 .spans

@@ -140,6 +140,11 @@ where
                     break;
                 }
             };
+            // SIGINT/SIGTERM: stop between blocks (src/cancel.rs).
+            if let Err(e) = crate::cancel::check() {
+                failed = Some(e);
+                break;
+            }
             // Only hits are collected: a block of misses allocates nothing.
             let mut found: Vec<Probe<P>> = Vec::new();
             found.par_extend(

@@ -43,6 +43,29 @@ pub struct Summary {
     /// `check`: persons found on more than one roster record (moved, re-opened, duplicated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persons_with_several_records: Option<u64>,
+    /// `run --state`: the comparison with the last verified baseline (N01, N02).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// The nightly comparison, in summary.json.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BaselineSummary {
+    /// `compared`, `first` (no baseline yet) or `reset` (`--reset-baseline`).
+    pub status: &'static str,
+    /// The run date of the baseline compared with (YYYYMMDD).
+    pub previous_as_of: Option<String>,
+    pub previous_records: u64,
+    /// Records verified tonight (M00/M01 without エラー).
+    pub verified: u64,
+    /// New records verified tonight.
+    pub new_verified: u64,
+    /// N01: new records not verified.
+    pub new_unverified: u64,
+    /// N02: known records whose number or basic fields changed.
+    pub changed: u64,
+    /// Entries in the baseline written by this run (verified, and seen but not verified).
+    pub records_written: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

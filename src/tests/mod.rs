@@ -8,5 +8,6 @@ mod check;
 mod cli;
 mod golden;
 mod props;
+mod run;
 pub(crate) mod support;
 mod synth;

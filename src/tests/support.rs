@@ -16,6 +16,37 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (u8, String, String) {
     )
 }
 
+/// This test binary started again as a child process that runs the CLI with `args` (as the
+/// `totsugo` binary would, signal handlers included): for tests that signal or kill a run.
+pub fn child<S: AsRef<str>>(args: &[S]) -> std::process::Command {
+    let exe = std::env::current_exe().unwrap();
+    let mut c = std::process::Command::new(exe);
+    c.args([
+        "--exact",
+        "tests::support::child_entry",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    let joined: Vec<&str> = args.iter().map(|a| a.as_ref()).collect();
+    c.env("TOTSUGO_TEST_CHILD", joined.join("\u{1f}"));
+    c.stdout(std::process::Stdio::null());
+    c.stderr(std::process::Stdio::null());
+    c
+}
+
+/// The child's entry point (see [`child`]); ignored in a normal test run.
+#[test]
+#[ignore = "entry point of the child processes started by support::child"]
+fn child_entry() {
+    let Ok(args) = std::env::var("TOTSUGO_TEST_CHILD") else {
+        return;
+    };
+    let argv =
+        std::iter::once(OsString::from("totsugo")).chain(args.split('\u{1f}').map(OsString::from));
+    std::process::exit(i32::from(crate::cli::main(argv)));
+}
+
 /// The repository root (tests run with it as the working directory).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
