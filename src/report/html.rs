@@ -565,12 +565,18 @@ fn status(h: &mut String, s: &Summary) {
             thousands(t.errors),
             s.exit_code
         );
-    } else {
+    } else if t.warnings > 0 {
         let _ = writeln!(
             h,
             "<div class=\"status ok\" id=\"status\">エラーはありません（終了コード {}）。警告 {} 件は内容を確かめてください。</div>",
             s.exit_code,
             thousands(t.warnings)
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<div class=\"status ok\" id=\"status\">エラーも警告もありません（終了コード {}）。</div>",
+            s.exit_code
         );
     }
 }
@@ -593,7 +599,9 @@ fn cards(h: &mut String, s: &Summary) {
     ] {
         let _ = writeln!(
             h,
-            "<div class=\"card {class}\"><div class=\"k\">{k}</div><div class=\"v\" id=\"{id}\">{}</div></div>",
+            "<div class=\"card {}\"><div class=\"k\">{k}</div><div class=\"v\" id=\"{id}\">{}</div></div>",
+            // Coloured only when there is something to see.
+            if v > 0 { class } else { "" },
             thousands(v)
         );
     }
@@ -1023,6 +1031,23 @@ mod tests {
             let (meaning, todo) = explain(*c);
             assert!(!meaning.is_empty() && !todo.is_empty(), "{c}");
         }
+    }
+
+    #[test]
+    fn a_clean_run_says_so_and_still_explains_every_code() {
+        let summary = Summary {
+            command: "validate",
+            ..Default::default()
+        };
+        let page = render(&ReportInput {
+            summary: &summary,
+            samples: &Samples::default(),
+            generated_at: String::new(),
+        });
+        assert!(page.contains("エラーも警告もありません"));
+        assert!(!page.contains("<svg"), "no chart without findings");
+        assert!(!page.contains("<table class=\"findings\""));
+        assert_eq!(page.matches("<tr id=\"explain-").count(), Code::ALL.len());
     }
 
     #[test]
