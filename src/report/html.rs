@@ -483,6 +483,7 @@ tr.total td{font-weight:700;background:#f6f8fa}
 nav ol{margin:4px 0;padding-left:1.6em}
 svg text{font-family:inherit;font-size:13px;fill:#1b1f24}
 svg .lbl{font-family:"DejaVu Sans Mono",Consolas,monospace;font-weight:700}
+@page{size:A4;margin:12mm}
 @media print{body{background:#fff}main{max-width:none;padding:0}tr,.card{break-inside:avoid}h2,h3{break-after:avoid}nav{display:none}}
 "#;
 
