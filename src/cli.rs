@@ -30,6 +30,8 @@ const AFTER_HELP: &str = "\
   corrections.csv         修正が必要な行（全名簿、確認用、個人番号は全桁）
   corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま、再登録用）
   summary.json            コード別・事務所別の件数、入力の行数と SHA-256、処理時間
+  report.html             職員向けの報告ページ（件数・グラフ・事務所別・先頭の明細・コードの説明。
+                          外部の読み込みなし、個人番号は常に下4桁のみ）
 
 終了コード:
   0  エラーなし（警告・情報のみ）
@@ -148,6 +150,7 @@ const AFTER_HELP_MATCH: &str = "\
   corrections.csv         修正が必要な行（住基の住所・氏名、候補の個人番号を提案）
   corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま）
   summary.json            件数・判定別件数・入力の SHA-256・処理時間
+  report.html             職員向けの報告ページ（件数・グラフ・事務所別・先頭の明細・コードの説明）
 
 終了コード: 0 エラーなし / 1 エラーあり（M20・M30・M31 など）/ 2 実行できなかった";
 
@@ -161,6 +164,7 @@ const AFTER_HELP_CHECK: &str = "\
   corrections.csv         修正が必要な行（入れ替わった番号、住基の番号、資格喪失日などを提案）
   corrections/<名簿名>    名簿ごとの修正行（元の列・文字コード・改行のまま）
   summary.json            件数・入力の SHA-256・処理時間
+  report.html             職員向けの報告ページ（件数・グラフ・事務所別・先頭の明細・コードの説明）
 
 終了コード: 0 エラーなし / 1 エラーあり（L01–L05、D01・D02・D04 など）/ 2 実行できなかった
 例: totsugo check 名簿A.csv 名簿B.csv --insurance 国保.csv --registry 住基.csv --out 結果/";

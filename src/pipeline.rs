@@ -349,7 +349,7 @@ pub fn run_with(
     crate::cancel::check()?;
     let mut replaced =
         findings_out.replaced() + results_out.as_ref().map_or(0, ResultsWriter::replaced);
-    findings_out.commit()?;
+    let samples = findings_out.commit()?;
     if let Some(r) = results_out {
         r.commit()?;
     }
@@ -423,6 +423,14 @@ pub fn run_with(
         )
     };
     summary.write(&out.join("summary.json"))?;
+    crate::report::html::write(
+        out,
+        &crate::report::html::ReportInput {
+            summary: &summary,
+            samples: &samples,
+            generated_at: crate::report::html::now_jst(),
+        },
+    )?;
     let t = &summary.totals;
     log.info(format!(
         "{} 行を{}: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",

@@ -512,7 +512,7 @@ fn run_once(
     let checked = started.elapsed();
     counts.totals.corrections = outputs.corrections.rows();
     replaced += outputs.findings.replaced();
-    outputs.findings.commit()?;
+    let samples = outputs.findings.commit()?;
     outputs.corrections.commit()?;
     swap_corrections_dir(out, outputs.corrections_dir)?;
     let outcome = Outcome {
@@ -538,6 +538,14 @@ fn run_once(
         )
     };
     summary.write(&out.join("summary.json"))?;
+    crate::report::html::write(
+        out,
+        &crate::report::html::ReportInput {
+            summary: &summary,
+            samples: &samples,
+            generated_at: crate::report::html::now_jst(),
+        },
+    )?;
     let t = &summary.totals;
     log.info(format!(
         "{} 行を検査: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",

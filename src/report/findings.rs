@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::csvout::{CsvOut, OutputEncoding};
+use super::html::Samples;
 use crate::error::Error;
 use crate::findings::Finding;
 
@@ -23,17 +24,23 @@ pub const HEADER: [&str; 11] = [
 
 pub struct FindingsWriter {
     out: CsvOut,
+    /// The first findings of each code, for report.html.
+    samples: Samples,
 }
 
 impl FindingsWriter {
     pub fn create(path: &Path, enc: OutputEncoding) -> Result<FindingsWriter, Error> {
         let mut out = CsvOut::for_review(path, enc)?;
         out.text_row(&HEADER)?;
-        Ok(FindingsWriter { out })
+        Ok(FindingsWriter {
+            out,
+            samples: Samples::default(),
+        })
     }
 
     /// `files`: the run's input names as given, indexed by [`crate::findings::Source::file`].
     pub fn write(&mut self, f: &Finding, files: &[String]) -> Result<(), Error> {
+        self.samples.add(f, files);
         let name = |i: u32| files.get(i as usize).map(String::as_str).unwrap_or("");
         let (rel_file, rel_line) = match f.related {
             Some(r) => (name(r.file).to_string(), r.line.to_string()),
@@ -58,7 +65,9 @@ impl FindingsWriter {
         self.out.replaced
     }
 
-    pub fn commit(self) -> Result<(), Error> {
-        self.out.commit()
+    /// Renames findings.csv into place; gives back the samples for report.html.
+    pub fn commit(self) -> Result<Samples, Error> {
+        self.out.commit()?;
+        Ok(self.samples)
     }
 }

@@ -7,11 +7,14 @@
 //! - `findings.rs`: `findings.csv` rows (My Numbers masked at this boundary).
 //! - `corrections.rs`: `corrections.csv` and `corrections/<roster>` in the roster's own layout.
 //! - `summary.rs`: `summary.json`.
+//! - `html.rs`: `report.html`, the page for office staff (from the summary and the first
+//!   findings of each code).
 
 pub mod atomic;
 pub mod corrections;
 pub mod csvout;
 pub mod findings;
+pub mod html;
 pub mod results;
 pub mod summary;
 

@@ -272,6 +272,7 @@ fn my_numbers_are_masked_outside_corrections() {
     for (file, may_hold) in [
         ("findings.csv", false),
         ("summary.json", false),
+        ("report.html", false),
         ("corrections.csv", true),
         ("corrections/r.csv", true),
     ] {
@@ -305,6 +306,10 @@ fn my_numbers_are_masked_outside_corrections() {
         o.as_os_str(),
     ]);
     assert!(findings(dir.path())[1][7].contains(&wrong));
+    // report.html stays masked: --unmask opens findings.csv only.
+    let page = std::fs::read_to_string(o.join("report.html")).unwrap();
+    assert!(!page.contains(&wrong));
+    assert!(page.contains(&format!("********{}", &wrong[8..])));
 }
 
 #[test]
@@ -325,6 +330,7 @@ fn outputs_are_private_and_stale_corrections_are_removed() {
             "findings.csv",
             "corrections.csv",
             "summary.json",
+            "report.html",
             "corrections/r.csv",
         ] {
             let mode = std::fs::metadata(o.join(f)).unwrap().permissions().mode();

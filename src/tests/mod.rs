@@ -3,10 +3,12 @@
 //!
 //! - `golden`: every `fixtures/<case>/` run through the CLI, outputs compared byte for byte.
 //! - `cli`: exit codes, bad inputs, privacy, determinism, atomic replacement, scale.
+//! - `html`: report.html's structure, and the page in headless Chromium.
 
 mod check;
 mod cli;
 mod golden;
+mod html;
 mod props;
 mod run;
 pub(crate) mod support;

@@ -349,12 +349,21 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     m
 }
 
-/// summary.json differs between identical runs only by its timings.
+/// summary.json differs between identical runs only by its timings, report.html by the time
+/// it was made.
 fn comparable(mut files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
     if let Some(s) = files.get_mut("summary.json") {
         let mut v: serde_json::Value = serde_json::from_slice(s).expect("summary.json complete");
         v.as_object_mut().unwrap().remove("timings_ms");
         *s = serde_json::to_vec(&v).unwrap();
+    }
+    if let Some(h) = files.get_mut("report.html") {
+        let text = String::from_utf8(h.clone()).expect("report.html is UTF-8");
+        assert!(text.trim_end().ends_with("</html>"), "report.html cut short");
+        let open = "<span id=\"generated\">";
+        let at = text.find(open).expect("report.html names when it was made") + open.len();
+        let made = &text[at..at + text[at..].find("</span>").unwrap()];
+        *h = text.replace(made, "").into_bytes();
     }
     files
 }
