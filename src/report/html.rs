@@ -537,6 +537,9 @@ pub fn render(input: &ReportInput) -> String {
     if let Some(v) = &s.verdicts {
         verdicts(&mut h, v);
     }
+    if let Some(b) = &s.baseline {
+        baseline(&mut h, b);
+    }
     offices(&mut h, s);
     details(&mut h, input, &found);
     explanations(&mut h);
@@ -757,6 +760,42 @@ fn verdicts(h: &mut String, v: &BTreeMap<String, u64>) {
         );
     }
     h.push_str("</table>\n<p class=\"note\">M00・M01 は住基と一致した記録で、findings.csv には載りません。</p>\n");
+}
+
+/// `run --state`: what the nightly comparison found.
+fn baseline(h: &mut String, b: &crate::report::summary::BaselineSummary) {
+    h.push_str("<h3 id=\"baseline\">前回の基準との比較（夜間の照合）</h3>\n");
+    let state = match (b.status, &b.previous_as_of) {
+        ("compared", Some(d)) => format!(
+            "{} の基準（{} 件）と比べました。",
+            esc(&pretty_date(d)),
+            thousands(b.previous_records)
+        ),
+        ("reset", _) => {
+            "--reset-baseline の指定により、前回の基準を使わずに作り直しました。".into()
+        }
+        _ => "基準はまだありませんでした（初回）。新規・変更の判定（N01・N02）は次回から行います。"
+            .into(),
+    };
+    let _ = writeln!(h, "<p id=\"baseline-status\">{state}</p>");
+    h.push_str("<table id=\"baseline-table\">\n");
+    for (label, n) in [
+        ("今回、住基と照合できた記録", b.verified),
+        ("うち前回の名簿になかった記録", b.new_verified),
+        ("N01 新しい記録で照合できなかった（保留）", b.new_unverified),
+        (
+            "N02 前回から個人番号・基本情報が変わった（本人確認）",
+            b.changed,
+        ),
+        ("次回の基準に残した記録", b.records_written),
+    ] {
+        let _ = writeln!(
+            h,
+            "<tr><td>{label}</td><td class=\"n\">{}</td></tr>",
+            thousands(n)
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 fn offices(h: &mut String, s: &Summary) {

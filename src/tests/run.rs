@@ -189,6 +189,15 @@ fn second_night_reports_the_new_record_and_the_changed_number() {
     assert_eq!(s["baseline"]["changed"], 1);
     assert_eq!(s["by_code"]["N01"], 1);
     assert_eq!(s["by_code"]["N02"], 1);
+    // The report page says what the comparison found.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("2026年11月21日 の基準（6 件）と比べました"),
+        "baseline status missing"
+    );
+    assert!(
+        page.contains("<td>N01 新しい記録で照合できなかった（保留）</td><td class=\"n\">1</td>")
+    );
     // Never a full number in the log or the findings.
     let text = std::fs::read_to_string(out.join("findings.csv")).unwrap();
     assert!(!text.contains(&changed) && !err.contains(&changed));
@@ -359,7 +368,10 @@ fn comparable(mut files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>>
     }
     if let Some(h) = files.get_mut("report.html") {
         let text = String::from_utf8(h.clone()).expect("report.html is UTF-8");
-        assert!(text.trim_end().ends_with("</html>"), "report.html cut short");
+        assert!(
+            text.trim_end().ends_with("</html>"),
+            "report.html cut short"
+        );
         let open = "<span id=\"generated\">";
         let at = text.find(open).expect("report.html names when it was made") + open.len();
         let made = &text[at..at + text[at..].find("</span>").unwrap()];
