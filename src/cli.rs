@@ -464,6 +464,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         );
         return exit::FAILED;
     }
+    crate::progress::enable_if_terminal();
     run(args, &mut std::io::stdout(), &mut std::io::stderr())
 }
 
@@ -508,6 +509,9 @@ pub fn run(
     } else {
         Verbosity::Normal
     };
+    if level == Verbosity::Quiet {
+        crate::progress::disable();
+    }
     let threads = args.threads.or(file.as_ref().and_then(|f| f.threads));
     let mut log = Log::new(stderr, level);
     let result = catch_unwind(AssertUnwindSafe(|| {

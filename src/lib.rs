@@ -40,6 +40,7 @@ pub mod log;
 pub mod matching;
 pub mod normalize;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod schema;

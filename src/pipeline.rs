@@ -111,15 +111,25 @@ pub fn run_with(
     let mut marks = Vec::new();
 
     // 1. Rosters.
+    let stage = crate::progress::Stage::start(
+        "名簿",
+        crate::progress::total_size(rc.rosters.iter().map(|p| p.as_path())),
+    );
     let (recs, inputs) = read_rosters(rc, &files, log)?;
+    drop(stage);
     marks.push(("rosters", started.elapsed()));
     crate::cancel::check()?;
 
     // 2. Registry.
     let registry = match &cfg.registry {
         Some((path, layout)) => {
+            let stage = crate::progress::Stage::start(
+                "住基",
+                crate::progress::total_size([path.as_path()]),
+            );
             let (info, streamed) =
                 stream_registry(path, &files[registry_fi as usize], layout, &recs)?;
+            drop(stage);
             let (hits, stats, header_line, columns) = streamed;
             log.info(format!(
                 "{}: {} 行（{}）を照合、保持した住基行 {}",
@@ -155,6 +165,10 @@ pub fn run_with(
             unmask: rc.rules.unmask,
             fields: cfg.fields,
         };
+        let _stage = crate::progress::Stage::start(
+            "他制度資格",
+            crate::progress::total_size(cfg.insurance.iter().map(|p| p.as_path())),
+        );
         let (flags, ins_inputs, scan) = flag::run(
             &input,
             &insurance_infos,

@@ -421,7 +421,13 @@ pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
     // Files whose encoding must be decided on the whole file (see `FileInfo::provisional`).
     let mut full_sniff = vec![false; cfg.rosters.len()];
     loop {
-        match run_once(cfg, log, started, &full_sniff)? {
+        let stage = crate::progress::Stage::start(
+            "名簿",
+            crate::progress::total_size(cfg.rosters.iter().map(|p| p.as_path())),
+        );
+        let attempt = run_once(cfg, log, started, &full_sniff);
+        drop(stage);
+        match attempt? {
             Attempt::Done(outcome) => return Ok(outcome),
             Attempt::NotUtf8(fi) => {
                 // Nothing of this attempt was committed: its outputs were temporary files.

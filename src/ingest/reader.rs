@@ -468,6 +468,7 @@ impl RecordReader {
             })?;
         self.hasher.update(&self.buf[before..]);
         self.stats.bytes += n as u64;
+        crate::progress::add(n as u64);
         if n == 0 {
             self.eof = true;
         }
