@@ -114,7 +114,7 @@ struct GenArgs {
     variation_rate: f64,
     /// 番号の誤り・重複（L01〜L05・D01・D04・D05）または紛らわしいが正しい例（双子、資格の再開・
     /// 期限内の転居）を1つ仕込む保護世帯の割合
-    #[arg(long, default_value_t = 0.1, value_parser = parse_rate)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_rate)]
     linkage_rate: f64,
     /// CP932・CRLF で書く事務所の割合
     #[arg(long, default_value_t = 0.3, value_parser = parse_rate)]

@@ -149,9 +149,10 @@ pub(super) fn plan(
     lenders: &mut Lenders,
 ) -> Option<Plan> {
     let n = h.members.len();
-    // Households of several members are fewer: they get their own kinds more often.
+    // Households of several members are fewer: they get their own kinds more often, twins
+    // twice as often (40 % of them keep their own numbers and inject nothing).
     let kind = if n >= 2 && rng.chance(0.6) {
-        [Kind::L02, Kind::L03, Kind::D04][rng.below(3) as usize]
+        [Kind::L02, Kind::L02, Kind::L03, Kind::D04][rng.below(4) as usize]
     } else {
         let mut kinds = Vec::with_capacity(5);
         if lenders.clean.is_some() {

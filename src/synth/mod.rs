@@ -865,7 +865,8 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             }
         }
         let registered = address(t, &h, Notation::default());
-        let mut registry_rows = vec![None; h.members.len()];
+        // Each member's row in the chunk's registry part (households have at most 5 members).
+        let mut registry_rows = [None; 5];
         let mut lender = None;
         let house = (t.insurance && !on_welfare)
             .then(|| insurance::house_cover(t, &mut rng, h.town, &h.members[0], t.as_of_days));
@@ -873,7 +874,9 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             if side.omit {
                 continue;
             }
-            registry_rows[m] = Some(chunk.registry_rows);
+            if let Some(r) = registry_rows.get_mut(m) {
+                *r = Some(chunk.registry_rows);
+            }
             let kana_empty = !side.keep_kana && rng.chance(0.05);
             let changed = t.as_of_days - rng.below(20 * 365) as i64;
             let changed = changed.max(p.birth.to_days());
@@ -935,7 +938,10 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
             }
         }
         for row in &mut chunk.roster[roster_first..] {
-            row.registry_row = registry_rows[row.member as usize - 1];
+            row.registry_row = registry_rows
+                .get(usize::from(row.member).wrapping_sub(1))
+                .copied()
+                .flatten();
         }
         // A resident off welfare may lend a number to a later recipient (L04).
         if let Some(m) = lender.filter(|_| lenders.plain.is_none()) {
