@@ -58,6 +58,7 @@ fn data() -> &'static Data {
             seed: 1,
             problem_rate: 0.02,
             variation_rate: 0.05,
+            linkage_rate: 0.0,
             cp932_share: 0.3,
             registry_cp932: false,
             as_of: as_of(),

@@ -87,7 +87,10 @@ const AFTER_HELP_GEN: &str = "\
   insurance.csv           他制度資格ファイル（国保・国保組合・後期高齢者医療・被用者保険。
                           UTF-8・LF。--no-insurance で作らない）
   truth.csv               仕込んだ問題とゆれ: ファイル,行番号,コード,内容（名簿の行。
-                          資格重複 D02・社会保険状況の食い違い D03 を含む）
+                          資格重複 D02・社会保険状況の食い違い D03、番号の誤り L01〜L05、
+                          事務所間・事務所内の重複 D01・D04・D05 を含む）
+  links.csv               名簿の各行の本人: ファイル,行番号,住民行番号（住基の物理行、
+                          見出しが1行目。住基にいない人は空）
 
 同じ --seed・--as-of・オプションなら、スレッド数によらず同じバイト列になる。
 例: totsugo gen --residents 10000000 --recipients 1000000 --offices 50 --out bench/data";
@@ -116,6 +119,10 @@ struct GenArgs {
     /// 正しく一致すべき表記ゆれ（M01）を1つ仕込む名簿行の割合
     #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
     variation_rate: f64,
+    /// 番号の誤り・重複（L01〜L05・D01・D04・D05）または紛らわしいが正しい例（双子、資格の再開・
+    /// 期限内の転居）を1つ仕込む保護世帯の割合
+    #[arg(long, default_value_t = 0.2, value_parser = parse_rate)]
+    linkage_rate: f64,
     /// CP932・CRLF で書く事務所の割合
     #[arg(long, default_value_t = 0.3, value_parser = parse_rate)]
     cp932_share: f64,
@@ -608,6 +615,7 @@ fn dispatch(
                 seed: a.seed,
                 problem_rate: a.problem_rate,
                 variation_rate: a.variation_rate,
+                linkage_rate: a.linkage_rate,
                 cp932_share: a.cp932_share,
                 registry_cp932: matches!(a.registry_encoding, RegistryEncodingArg::Cp932),
                 as_of: a.as_of.unwrap_or_else(Ymd::today_jst),

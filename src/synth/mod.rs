@@ -12,7 +12,9 @@
 //! Each roster record is either clean (M00), carries one benign variation that must match as
 //! ゆれ (M01, never a warning: old kanji on the registry side, address notation, small kana …),
 //! or one injected problem with the finding code it must produce (D02/D03 through its other
-//! insurance). `truth.csv` lists every variation and problem by file, line and code.
+//! insurance). Some households on welfare get a number linkage or duplicate coverage problem
+//! across their records instead (L01–L05, D01, D04, D05: [`linkage`]). `truth.csv` lists every variation and problem by file, line and code;
+//! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
 //! ([`rng::Rng::derive`]) and renders its registry and insurance rows into byte buffers, so
@@ -23,6 +25,7 @@
 
 pub mod data;
 mod insurance;
+mod linkage;
 mod rng;
 
 use std::collections::HashMap;
@@ -57,6 +60,9 @@ pub struct GenConfig {
     pub problem_rate: f64,
     /// Share of roster records with one benign variation (must match as M01).
     pub variation_rate: f64,
+    /// Share of households on welfare with one number linkage or duplicate coverage problem
+    /// (L01–L05, D01, D04, D05) or a look-alike that must stay silent ([`linkage`]).
+    pub linkage_rate: f64,
     /// Share of offices whose roster is written in CP932 with CRLF (vendor systems).
     pub cp932_share: f64,
     /// Write the registry in CP932 (then no variant outside CP932 is used).
@@ -411,6 +417,7 @@ fn welfare_weight(size: u64, head_age: u32) -> f64 {
     if size == 1 { age * 2.0 } else { age }
 }
 
+#[derive(Clone)]
 struct Person {
     /// Global resident index: the 個人番号 is derived from it.
     index: u64,
@@ -431,6 +438,7 @@ struct Household {
 }
 
 /// One roster line, rendered by the writer (受給者番号 and ケース番号 are counted per office).
+#[derive(Clone)]
 struct RosterRow {
     office: u32,
     /// [`insurance::link_key`] of the standard form and of the roster's form (the same unless
@@ -439,6 +447,8 @@ struct RosterRow {
     welfare: Period,
     /// Global index of the household's head: a new value starts a new ケース番号.
     household: u64,
+    /// Global index of the person.
+    person: u64,
     member: u8,
     number: String,
     name: String,
@@ -454,6 +464,13 @@ struct RosterRow {
     variation: Option<Variation>,
     /// Truth text replacing the problem's generic description.
     note: Option<String>,
+    /// The person's row in the chunk's registry part (0-based), for `links.csv`; None when the
+    /// person is not in the registry (M42).
+    registry_row: Option<u64>,
+    /// Codes of a linkage or coverage conflict this record is part of, with the truth text.
+    extra: Vec<(&'static str, String)>,
+    /// Reuses the 受給者番号 of the office's previous row (D04).
+    same_recipient: bool,
 }
 
 struct Chunk {
@@ -765,33 +782,52 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
     };
     let mut line = String::with_capacity(256);
     let mut namesakes = 0u64;
+    let mut lenders = linkage::Lenders::default();
     let mut i = start;
     while i < end {
-        let h = gen_household(t, &mut rng, i, end - i);
+        let mut h = gen_household(t, &mut rng, i, end - i);
         i += h.members.len() as u64;
         let size = h.members.len() as u64;
         let head_age = ((t.as_of_days - h.members[0].birth.to_days()) / 365) as u32;
         let on_welfare = rng.chance(t.scale * welfare_weight(size, head_age));
+        let plan = (on_welfare && cfg.linkage_rate > 0.0 && rng.chance(cfg.linkage_rate))
+            .then(|| linkage::plan(t, &mut rng, &mut h, &mut lenders))
+            .flatten();
+        let injected = plan.is_some();
         let mut sides: Vec<RegistrySide> = h.members.iter().map(|_| Default::default()).collect();
+        if let Some(plan) = &plan {
+            // The verdicts of the injection are known only where the registry has the カナ.
+            for side in &mut sides {
+                side.keep_kana = true;
+            }
+            if let Some(b) = plan.outside() {
+                sides[b].omit = true;
+            }
+        }
+        let roster_first = chunk.roster.len();
         if on_welfare {
             let office = (h.town * t.offices.len() / t.towns.len()) as u32;
             let acquired_h = t.as_of_days - rng.below(15 * 365) as i64 - 1;
             for (m, p) in h.members.iter().enumerate() {
-                let mut row = roster_row(t, cfg, &mut rng, &h, p, m, office, acquired_h);
-                let digits = my_number_digits(p.index);
-                let cover = insurance::recipient(
-                    t,
-                    &mut rng,
-                    &mut chunk.insurance,
-                    h.town,
-                    p,
-                    std::str::from_utf8(&digits).unwrap_or_default(),
-                    row.keys[0],
-                    row.welfare,
-                    row.problem,
-                );
-                row.social = cover.social;
-                row.note = cover.note;
+                let mut row = roster_row(t, cfg, &mut rng, &h, p, m, office, acquired_h, injected);
+                if !injected {
+                    // (An injected household has no other insurance: its rows would link to
+                    // the records carrying the numbers it moves around.)
+                    let digits = my_number_digits(p.index);
+                    let cover = insurance::recipient(
+                        t,
+                        &mut rng,
+                        &mut chunk.insurance,
+                        h.town,
+                        p,
+                        std::str::from_utf8(&digits).unwrap_or_default(),
+                        row.keys[0],
+                        row.welfare,
+                        row.problem,
+                    );
+                    row.social = cover.social;
+                    row.note = cover.note;
+                }
                 if t.insurance {
                     let owners = &mut chunk.insurance.owners;
                     owners.extend(row.keys.map(|k| (k, p.index)));
@@ -812,18 +848,42 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 }
                 chunk.roster.push(row);
             }
+            match plan {
+                Some(plan) => plan.apply(t, &mut rng, &mut chunk.roster, roster_first),
+                None if lenders.clean.is_none() => {
+                    // A clean record (verdict M00) may lend its number to a later outsider.
+                    let rows = &chunk.roster[roster_first..];
+                    if let Some(m) = rows
+                        .iter()
+                        .position(|r| r.problem.is_none() && r.variation.is_none())
+                    {
+                        let facts = linkage::Facts::of(t, &h, m);
+                        lenders.clean = Some((roster_first + m, facts));
+                    }
+                }
+                None => {}
+            }
         }
         let registered = address(t, &h, Notation::default());
+        // Each member's row in the chunk's registry part (households have at most 5 members).
+        let mut registry_rows = [None; 5];
+        let mut lender = None;
         let house = (t.insurance && !on_welfare)
             .then(|| insurance::house_cover(t, &mut rng, h.town, &h.members[0], t.as_of_days));
-        for (p, side) in h.members.iter().zip(&sides) {
+        for (m, (p, side)) in h.members.iter().zip(&sides).enumerate() {
             if side.omit {
                 continue;
+            }
+            if let Some(r) = registry_rows.get_mut(m) {
+                *r = Some(chunk.registry_rows);
             }
             let kana_empty = !side.keep_kana && rng.chance(0.05);
             let changed = t.as_of_days - rng.below(20 * 365) as i64;
             let changed = changed.max(p.birth.to_days());
             let removed = side.removed || (!on_welfare && rng.chance(0.004));
+            if !on_welfare && !removed && !kana_empty {
+                lender = Some(m);
+            }
             let digits = my_number_digits(p.index);
             let number = std::str::from_utf8(&digits).unwrap_or_default();
             registry_line(
@@ -876,6 +936,16 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                     insurance::resident(t, &mut rng, out, other.town, &house, p, &number, None);
                 }
             }
+        }
+        for row in &mut chunk.roster[roster_first..] {
+            row.registry_row = registry_rows
+                .get(usize::from(row.member).wrapping_sub(1))
+                .copied()
+                .flatten();
+        }
+        // A resident off welfare may lend a number to a later recipient (L04).
+        if let Some(m) = lender.filter(|_| lenders.plain.is_none()) {
+            lenders.plain = Some(linkage::Facts::of(t, &h, m));
         }
     }
     chunk
@@ -942,11 +1012,13 @@ fn roster_row(
     m: usize,
     office: u32,
     acquired_h: i64,
+    quiet: bool,
 ) -> RosterRow {
     let (sur, sur_kana, given, given_kana) = name_of(p);
     let mut problem = None;
     let mut variation = None;
-    let roll = rng.unit();
+    // A record of a linkage injection carries no other problem or variation.
+    let roll = if quiet { f64::INFINITY } else { rng.unit() };
     if roll < cfg.problem_rate && !t.problems.is_empty() {
         problem = Some(t.problems[rng.below(t.problems.len() as u64) as usize]);
     } else if roll < cfg.problem_rate + cfg.variation_rate {
@@ -1075,6 +1147,7 @@ fn roster_row(
             to: lost,
         },
         household: h.members[0].index,
+        person: p.index,
         member: m as u8 + 1,
         number,
         name,
@@ -1092,6 +1165,9 @@ fn roster_row(
         problem,
         variation,
         note: None,
+        registry_row: None,
+        extra: Vec::new(),
+        same_recipient: false,
     }
 }
 
@@ -1208,6 +1284,16 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
         .write_all("ファイル,行番号,コード,内容\n".as_bytes())
         .map_err(write_err(&truth_path))?;
 
+    let links_path = out.join("links.csv");
+    let mut links = AtomicFile::create(&links_path)?;
+    links
+        .write_all("ファイル,行番号,住民行番号\n".as_bytes())
+        .map_err(write_err(&links_path))?;
+    let mut files = OutFiles {
+        truth: &mut truth,
+        links: &mut links,
+    };
+
     let mut stats = GenStats::default();
     let chunks = cfg.residents.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 2).max(2);
@@ -1224,6 +1310,8 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
         let (written, following) = rayon::join(
             || -> Result<(), Error> {
                 for chunk in current {
+                    // Physical line of the chunk's first registry row (the header is line 1).
+                    let registry_line = stats.registry_rows + 2;
                     registry
                         .write_all(&chunk.registry)
                         .map_err(write_err(&registry_path))?;
@@ -1236,7 +1324,8 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
                         owners.keys.extend_from_slice(&chunk.insurance.owners);
                     }
                     for row in &chunk.roster {
-                        write_roster_row(&t, &mut rosters, &mut truth, row, &mut stats)?;
+                        let at = row.registry_row.map(|r| r + registry_line);
+                        write_roster_row(&t, &mut rosters, &mut files, row, at, &mut stats)?;
                     }
                 }
                 Ok(())
@@ -1266,14 +1355,25 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
     }
     truth.commit()?;
     stats.files.push("truth.csv".into());
+    links.commit()?;
+    stats.files.push("links.csv".into());
     Ok(stats)
 }
 
+/// `truth.csv` and `links.csv`, written along the rosters.
+struct OutFiles<'a> {
+    truth: &'a mut AtomicFile,
+    links: &'a mut AtomicFile,
+}
+
+/// Writes one roster row (twice for V15), its `links.csv` rows (`registry_line`: the physical
+/// line of the person in registry.csv) and its truth lines.
 fn write_roster_row(
     t: &Tables,
     rosters: &mut [RosterOut],
-    truth: &mut AtomicFile,
+    files: &mut OutFiles<'_>,
     row: &RosterRow,
+    registry_line: Option<u64>,
     stats: &mut GenStats,
 ) -> Result<(), Error> {
     let office = &t.offices[row.office as usize];
@@ -1282,8 +1382,12 @@ fn write_roster_row(
         out.last_household = Some(row.household);
         out.cases += 1;
     }
-    let serial = out.next_serial;
-    out.next_serial += 1;
+    let serial = if row.same_recipient {
+        out.next_serial.saturating_sub(1).max(1)
+    } else {
+        out.next_serial += 1;
+        out.next_serial - 1
+    };
     let body = format!("{:06}", serial % 1_000_000);
     let recipient = format!("{body}{}", mhlw_check_digit(&body).unwrap_or(0));
     let line = format!(
@@ -1312,8 +1416,22 @@ fn write_roster_row(
     } else {
         1
     };
+    let mut link = String::with_capacity(48);
     for _ in 0..copies {
         out.file.write_all(&buf).map_err(write_err(&path))?;
+        link.clear();
+        link.push_str(&office.file);
+        link.push(',');
+        link.push_str(&out.next_line.to_string());
+        link.push(',');
+        if let Some(r) = registry_line {
+            link.push_str(&r.to_string());
+        }
+        link.push('\n');
+        files
+            .links
+            .write_all(link.as_bytes())
+            .map_err(write_err(&PathBuf::from("links.csv")))?;
         out.next_line += 1;
         stats.roster_rows += 1;
     }
@@ -1321,7 +1439,8 @@ fn write_roster_row(
     let mut note = |code: &'static str, what: &str| -> Result<(), Error> {
         *stats.truth.entry(code).or_default() += 1;
         let text = format!("{},{line_no},{code},{what}\n", office.file);
-        truth
+        files
+            .truth
             .write_all(text.as_bytes())
             .map_err(write_err(&PathBuf::from("truth.csv")))
     };
@@ -1332,6 +1451,9 @@ fn write_roster_row(
     }
     if let Some(v) = row.variation {
         note("M01", v.describe())?;
+    }
+    for (code, what) in &row.extra {
+        note(code, what)?;
     }
     Ok(())
 }
