@@ -1,8 +1,10 @@
 //! `totsugo validate` on arbitrary bytes: the bytes are written as the one roster file in a
 //! fresh temporary folder and the validate command runs on it with the CLI's defaults
 //! (encoding detection, UTF-8-with-BOM output), so every stage runs as for a clerk's file:
-//! encoding sniff (BOM, UTF-8/CP932, CRLF) and the provisional-UTF-8 re-read, the record reader,
-//! header resolution, the entry rules V01–V16, duplicate detection and the correction files.
+//! encoding sniff (BOM, UTF-8/CP932, CRLF), the record reader, header resolution, the entry
+//! rules V01–V16, duplicate detection (V15), findings, the correction files and the summary.
+//! (Inputs of a few KB never reach the 1 MiB read blocks or the re-read of a file whose first
+//! 4 MiB looked like UTF-8; `src/tests/cli.rs` covers those.)
 //!
 //! A panic anywhere aborts (libFuzzer's hook), even though the CLI would turn it into exit 2. An
 //! `Err` is a clear refusal (no header, UTF-16, a missing required column) and is fine.
