@@ -162,12 +162,35 @@ fn validate_corpus_gives_the_expected_outcome() {
     }
 }
 
+/// Every input kept in `fuzz/corpus/registry/`, matched against the `match` fixture's Tokyo
+/// roster: the exit code and a piece of stderr it must give.
+const REGISTRY_CORPUS: &[(&str, u8, &str)] = &[
+    ("empty.csv", exit::FAILED, "ファイルが空です"),
+    ("registry_bom.csv", exit::FOUND_ERRORS, "18 行を照合"),
+    // A UTF-8 character cut in line 2: CP932 by the contract's rule, and the message says so.
+    (
+        "registry_broken.csv",
+        exit::FAILED,
+        "見出し行の3列目を cp932 として読めません（0x8A）。見出し行は UTF-8 ですが",
+    ),
+    ("registry_cp932_crlf.csv", exit::FOUND_ERRORS, "18 行を照合"),
+    ("registry_head.csv", exit::FOUND_ERRORS, "18 行を照合"),
+];
+
 #[test]
-fn registry_corpus_ends_in_a_clear_outcome() {
+fn registry_corpus_gives_the_expected_outcome() {
     let files = corpus("registry");
-    assert!(files.len() >= 4, "seed corpus missing: {files:?}");
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let listed: Vec<&str> = REGISTRY_CORPUS.iter().map(|(n, ..)| *n).collect();
+    assert_eq!(
+        names, listed,
+        "fuzz/corpus/registry and REGISTRY_CORPUS differ"
+    );
     let roster = root().join("fixtures/match/input/tokyo.csv");
-    for f in &files {
+    for (f, (_, want_code, want_err)) in files.iter().zip(REGISTRY_CORPUS) {
         let dir = tempfile::tempdir().unwrap();
         let registry = dir.path().join("registry.csv");
         std::fs::copy(f, &registry).unwrap();
@@ -183,6 +206,8 @@ fn registry_corpus_ends_in_a_clear_outcome() {
             out.as_os_str(),
         ]);
         assert_clear_outcome(f, code, &err);
+        assert_eq!(code, *want_code, "{}: {err}", f.display());
+        assert!(err.contains(want_err), "{}: {err}", f.display());
     }
 }
 
