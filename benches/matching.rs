@@ -4,6 +4,9 @@
 //! `cargo bench --bench matching` (RESIDENTS=… and RECIPIENTS=… to change the size; default
 //! 1,000,000 residents and 100,000 roster rows). The national-scale run (1M × 10M) is
 //! `benches/bulk.sh`, which times the release binary with `/usr/bin/time -v`.
+//!
+//! The micro-benches (`normalize_*`, `hash_probe_*`) need no generated data:
+//! `cargo bench --bench matching -- normalize hash_probe`.
 
 // Harness code on generated data: a failure here is a broken bench, not bad input.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
@@ -12,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use totsugo::log::{Log, Verbosity};
+use totsugo::matching::registry::{Indexes, parse_birth, parse_number, parse_sex};
 use totsugo::matching::{FieldMode, MatchConfig, run};
 use totsugo::normalize::address::{address_key, compare_address};
 use totsugo::normalize::name::{compare_name, kana_key, name_key};
@@ -197,4 +201,85 @@ fn compare_name_and_address(bencher: divan::Bencher) {
             ),
         )
     });
+}
+
+const SURNAMES: [&str; 8] = [
+    "山田", "佐藤", "鈴木", "髙橋", "渡邊", "山﨑", "伊藤", "中村",
+];
+const GIVEN: [&str; 8] = ["太郎", "花子", "一郎", "美智子", "健太", "恵", "翔", "裕子"];
+
+/// 12-digit number of roster person `i` (the index holds even `i`; odd ones are misses).
+fn number(i: u64) -> String {
+    format!("{:012}", 300_000_000_000 + i * 7_919)
+}
+
+/// (name, birth, sex) of person `i`: 64 names × 20 years × 12 months × 28 days × 2 sexes.
+fn person(i: u64) -> (String, String, String) {
+    let name = format!(
+        "{}　{}",
+        SURNAMES[(i % 8) as usize],
+        GIVEN[(i / 8 % 8) as usize]
+    );
+    let birth = format!(
+        "{}{:02}{:02}",
+        1940 + i / 64 % 20,
+        1 + i / 1_280 % 12,
+        1 + i / 15_360 % 28
+    );
+    (name, birth, (1 + i % 2).to_string())
+}
+
+/// The indexes of a 100,000-row roster: every even person by number, every even person by
+/// (name key, birth, sex) too (as if half the roster lacked a usable number).
+fn indexes() -> &'static Indexes {
+    static IDX: OnceLock<Indexes> = OnceLock::new();
+    IDX.get_or_init(|| {
+        let mut idx = Indexes::default();
+        for i in (0..100_000u64).step_by(2) {
+            idx.by_number.insert(parse_number(&number(i)).unwrap());
+            let (name, birth, sex) = person(i);
+            assert!(idx.add_person(i as u32, &name, &birth, &sex));
+        }
+        idx
+    })
+}
+
+/// 1,024 registry rows' 個人番号 (half of them on the roster), probed as the registry stream
+/// does: parse the 12 digits, look up the number set.
+#[divan::bench]
+fn hash_probe_by_number(bencher: divan::Bencher) {
+    let idx = indexes();
+    let numbers: Vec<String> = (0..1_024u64).map(|i| number(i * 37)).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(numbers.len()))
+        .bench(|| {
+            numbers
+                .iter()
+                .filter(|n| {
+                    parse_number(divan::black_box(n)).is_some_and(|n| idx.by_number.contains(&n))
+                })
+                .count()
+        });
+}
+
+/// 1,024 registry rows probed for a roster person without a number, as the stream does: the
+/// (birth, sex) bitmap first, then the name key and the person map.
+#[divan::bench]
+fn hash_probe_by_person(bencher: divan::Bencher) {
+    let idx = indexes();
+    let rows: Vec<(String, String, String)> = (0..1_024u64).map(|i| person(i * 37)).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(rows.len()))
+        .bench(|| {
+            rows.iter()
+                .filter(|(name, birth, sex)| {
+                    let (Some(b), Some(s)) = (parse_birth(birth), parse_sex(sex)) else {
+                        return false;
+                    };
+                    idx.birth_sex.contains(b, s)
+                        && name_key(divan::black_box(name))
+                            .is_some_and(|k| idx.by_person.contains_key(&(k, b, s)))
+                })
+                .count()
+        });
 }

@@ -3,6 +3,11 @@
 //!
 //! `cargo bench --bench validate` (ROWS=… to change the size, default 1,000,000).
 //! The input is generated once from a fixed pattern (valid check digits), nothing is committed.
+//!
+//! Also the ingest hot paths on their own, so a regression shows in the stage that has it:
+//! `decode_cp932_*` (CP932 → UTF-8, [`decode_field`]) and `parse_record_reader` (the record
+//! reader splitting a page-cached roster into records and fields). Run only these with
+//! `cargo bench --bench validate -- decode parse`.
 
 // Harness code on generated data: a failure here is a broken bench, not bad input.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
@@ -10,6 +15,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use totsugo::ingest::{Block, Encoding, FieldScratch, FileInfo, RecordReader, decode_field};
 use totsugo::log::{Log, Verbosity};
 use totsugo::report::OutputEncoding;
 use totsugo::rules::RuleContext;
@@ -96,5 +102,82 @@ fn validate_clean_roster(bencher: divan::Bencher) {
             let mut sink = std::io::sink();
             let mut log = Log::new(&mut sink, Verbosity::Quiet);
             run(&cfg, &mut log).unwrap()
+        });
+}
+
+/// Rows of the clean roster, encoded as CP932 (the encoding of most office exports).
+fn cp932_rows(n: usize) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(roster(dir.path(), n)).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| encoding_rs::SHIFT_JIS.encode(l).0.into_owned())
+        .collect()
+}
+
+/// One CP932 record's 14 fields decoded one by one (what a worker does for every CP932 row).
+#[divan::bench]
+fn decode_cp932_record(bencher: divan::Bencher) {
+    let rows = cp932_rows(64);
+    let fields: Vec<Vec<&[u8]>> = rows
+        .iter()
+        .map(|r| r.split(|b| *b == b',').collect())
+        .collect();
+    let mut i = 0;
+    bencher
+        .counter(divan::counter::BytesCount::new(rows[0].len()))
+        .bench_local(|| {
+            i = (i + 1) % fields.len();
+            let mut n = 0;
+            for f in &fields[i] {
+                n += decode_field(divan::black_box(f), Encoding::Cp932)
+                    .unwrap()
+                    .len();
+            }
+            n
+        });
+}
+
+/// The Japanese fields alone (氏名, 氏名カナ, 住所), where CP932 decoding does real work.
+#[divan::bench(args = ["山田　太郎", "ヤマダ　タロウ", "東京都千代田区千代田１丁目１番"])]
+fn decode_cp932_field(bencher: divan::Bencher, text: &str) {
+    let bytes = encoding_rs::SHIFT_JIS.encode(text).0.into_owned();
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes.len()))
+        .bench(|| decode_field(divan::black_box(&bytes), Encoding::Cp932).unwrap());
+}
+
+/// The record reader over 100,000 rows (about 15 MB, page-cached after the first sample):
+/// record boundaries, blank-line check, the SHA-256 of the bytes and the split into fields.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn parse_record_reader(bencher: divan::Bencher) {
+    const N: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = roster(dir.path(), N);
+    let info = FileInfo {
+        bytes: std::fs::metadata(&path).unwrap().len(),
+        path,
+        display: "roster.csv".into(),
+        encoding: Encoding::Utf8,
+        encoding_forced: true,
+        bom: false,
+        crlf: false,
+        provisional: false,
+        note: None,
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench(|| {
+            let mut reader = RecordReader::open(&info).unwrap();
+            let mut block = Block::default();
+            let mut scratch = FieldScratch::default();
+            let mut fields = 0;
+            while reader.next_block(&mut block).unwrap() {
+                for span in &block.spans {
+                    fields += block.fields(span, &mut scratch).len();
+                }
+            }
+            assert_eq!(fields, N * 14);
+            reader.finish().unwrap().records
         });
 }

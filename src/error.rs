@@ -19,12 +19,14 @@ pub enum Error {
     },
     #[error("{path}: ファイルが空です（見出し行がありません）")]
     EmptyFile { path: String },
-    #[error("{path}: 見出し行の{column}列目を {encoding} として読めません（{bytes}）")]
+    #[error("{path}: 見出し行の{column}列目を {encoding} として読めません（{bytes}）{hint}")]
     HeaderDecode {
         path: String,
         column: usize,
         encoding: &'static str,
         bytes: String,
+        /// Why the file was read in that encoding, when the header itself says otherwise.
+        hint: &'static str,
     },
     #[error("{path}: {message}")]
     Unsupported { path: String, message: String },

@@ -8,7 +8,7 @@ use csv::ByteRecord;
 use memchr::memchr2;
 use sha2::{Digest, Sha256};
 
-use super::encoding::{FileInfo, decode_field, hex};
+use super::encoding::{Encoding, FileInfo, decode_field, hex};
 use crate::error::Error;
 
 /// A record may span at most this many physical lines (a quoted field with line breaks). An
@@ -440,6 +440,17 @@ impl RecordReader {
         };
         let mut raw = ByteRecord::new();
         split_fields(&r.buf[head.start..head.end], &mut raw);
+        // A BOM-less file with a byte that is not UTF-8 anywhere is CP932 by the contract's
+        // rule; when its header is UTF-8, say so, or the clerk sees only "not CP932".
+        let hint = if info.encoding == Encoding::Cp932
+            && !info.encoding_forced
+            && std::str::from_utf8(&r.buf[head.start..head.end]).is_ok()
+        {
+            "。見出し行は UTF-8 ですが、ファイルのどこかに UTF-8 として読めないバイトがあるため CP932 と判定しました。\
+             UTF-8 のファイルなら --encoding utf8 を指定してください（読めない行は V14 になります）"
+        } else {
+            ""
+        };
         let mut header = Vec::with_capacity(raw.len());
         for (i, field) in raw.iter().enumerate() {
             let name = decode_field(field, info.encoding).map_err(|e| Error::HeaderDecode {
@@ -447,6 +458,7 @@ impl RecordReader {
                 column: i + 1,
                 encoding: info.encoding.label(),
                 bytes: e.hex(),
+                hint,
             })?;
             let name = name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
             header.push(name.to_string());

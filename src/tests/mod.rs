@@ -7,6 +7,7 @@
 
 mod check;
 mod cli;
+mod fuzz_regressions;
 mod golden;
 mod html;
 mod props;
