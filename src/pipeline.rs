@@ -436,15 +436,7 @@ pub fn run_with(
             stage_timings(&marks),
         )
     };
-    summary.write(&out.join("summary.json"))?;
-    crate::report::html::write(
-        out,
-        &crate::report::html::ReportInput {
-            summary: &summary,
-            samples: &samples,
-            generated_at: crate::report::html::now_jst(),
-        },
-    )?;
+    crate::report::html::write_summary_and_page(out, &summary, &samples)?;
     let t = &summary.totals;
     log.info(format!(
         "{} 行を{}: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",

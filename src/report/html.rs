@@ -110,6 +110,23 @@ pub fn write(out_dir: &Path, input: &ReportInput) -> Result<(), Error> {
     f.commit()
 }
 
+/// The last two outputs of every run: summary.json, then report.html made from it.
+pub fn write_summary_and_page(
+    out_dir: &Path,
+    summary: &Summary,
+    samples: &Samples,
+) -> Result<(), Error> {
+    summary.write(&out_dir.join("summary.json"))?;
+    write(
+        out_dir,
+        &ReportInput {
+            summary,
+            samples,
+            generated_at: now_jst(),
+        },
+    )
+}
+
 /// The current time in Japan (UTC+9), `2026-11-21 23:10`.
 pub fn now_jst() -> String {
     let secs = std::time::SystemTime::now()
