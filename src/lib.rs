@@ -21,12 +21,14 @@
 //! - [`flag`]: number linkage L01–L05 and duplicate coverage D01–D05 (`check`).
 //! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match` and `check`.
 //! - [`synth`]: the synthetic-data generator (`gen`).
+//! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600).
 //! - [`cli`], [`exit`], [`error`], [`log`]: the program's edges.
 
 pub mod cli;
 pub mod error;
+pub mod eval;
 pub mod exit;
 pub mod findings;
 pub mod flag;

@@ -2,10 +2,12 @@
 //! link the full dependency tree).
 //!
 //! - `golden`: every `fixtures/<case>/` run through the CLI, outputs compared byte for byte.
+//! - `eval`: the accuracy harness on generated and doctored runs.
 //! - `cli`: exit codes, bad inputs, privacy, determinism, atomic replacement, scale.
 
 mod check;
 mod cli;
+mod eval;
 mod golden;
 mod props;
 pub(crate) mod support;
