@@ -105,6 +105,8 @@ const AFTER_HELP_GEN: &str = "\
                           UTF-8・LF。--no-insurance で作らない）
   truth.csv               仕込んだ問題とゆれ: ファイル,行番号,コード,内容（名簿の行。
                           資格重複 D02・社会保険状況の食い違い D03 を含む）
+  links.csv               名簿の各行の本人: ファイル,行番号,住民行番号（住基の物理行、
+                          見出しが1行目。住基にいない人は空）
 
 同じ --seed・--as-of・オプションなら、スレッド数によらず同じバイト列になる。
 例: totsugo gen --residents 10000000 --recipients 1000000 --offices 50 --out bench/data";

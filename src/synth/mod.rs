@@ -12,7 +12,8 @@
 //! Each roster record is either clean (M00), carries one benign variation that must match as
 //! ゆれ (M01, never a warning: old kanji on the registry side, address notation, small kana …),
 //! or one injected problem with the finding code it must produce (D02/D03 through its other
-//! insurance). `truth.csv` lists every variation and problem by file, line and code.
+//! insurance). `truth.csv` lists every variation and problem by file, line and code;
+//! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
 //! ([`rng::Rng::derive`]) and renders its registry and insurance rows into byte buffers, so
@@ -454,6 +455,9 @@ struct RosterRow {
     variation: Option<Variation>,
     /// Truth text replacing the problem's generic description.
     note: Option<String>,
+    /// The person's row in the chunk's registry part (0-based), for `links.csv`; None when the
+    /// person is not in the registry (M42).
+    registry_row: Option<u64>,
 }
 
 struct Chunk {
@@ -773,6 +777,7 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
         let head_age = ((t.as_of_days - h.members[0].birth.to_days()) / 365) as u32;
         let on_welfare = rng.chance(t.scale * welfare_weight(size, head_age));
         let mut sides: Vec<RegistrySide> = h.members.iter().map(|_| Default::default()).collect();
+        let roster_first = chunk.roster.len();
         if on_welfare {
             let office = (h.town * t.offices.len() / t.towns.len()) as u32;
             let acquired_h = t.as_of_days - rng.below(15 * 365) as i64 - 1;
@@ -816,9 +821,12 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
         let registered = address(t, &h, Notation::default());
         let house = (t.insurance && !on_welfare)
             .then(|| insurance::house_cover(t, &mut rng, h.town, &h.members[0], t.as_of_days));
-        for (p, side) in h.members.iter().zip(&sides) {
+        for (m, (p, side)) in h.members.iter().zip(&sides).enumerate() {
             if side.omit {
                 continue;
+            }
+            if on_welfare {
+                chunk.roster[roster_first + m].registry_row = Some(chunk.registry_rows);
             }
             let kana_empty = !side.keep_kana && rng.chance(0.05);
             let changed = t.as_of_days - rng.below(20 * 365) as i64;
@@ -1092,6 +1100,7 @@ fn roster_row(
         problem,
         variation,
         note: None,
+        registry_row: None,
     }
 }
 
@@ -1208,6 +1217,16 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
         .write_all("ファイル,行番号,コード,内容\n".as_bytes())
         .map_err(write_err(&truth_path))?;
 
+    let links_path = out.join("links.csv");
+    let mut links = AtomicFile::create(&links_path)?;
+    links
+        .write_all("ファイル,行番号,住民行番号\n".as_bytes())
+        .map_err(write_err(&links_path))?;
+    let mut files = OutFiles {
+        truth: &mut truth,
+        links: &mut links,
+    };
+
     let mut stats = GenStats::default();
     let chunks = cfg.residents.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 2).max(2);
@@ -1224,6 +1243,8 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
         let (written, following) = rayon::join(
             || -> Result<(), Error> {
                 for chunk in current {
+                    // Physical line of the chunk's first registry row (the header is line 1).
+                    let registry_line = stats.registry_rows + 2;
                     registry
                         .write_all(&chunk.registry)
                         .map_err(write_err(&registry_path))?;
@@ -1236,7 +1257,8 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
                         owners.keys.extend_from_slice(&chunk.insurance.owners);
                     }
                     for row in &chunk.roster {
-                        write_roster_row(&t, &mut rosters, &mut truth, row, &mut stats)?;
+                        let at = row.registry_row.map(|r| r + registry_line);
+                        write_roster_row(&t, &mut rosters, &mut files, row, at, &mut stats)?;
                     }
                 }
                 Ok(())
@@ -1266,14 +1288,25 @@ pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error>
     }
     truth.commit()?;
     stats.files.push("truth.csv".into());
+    links.commit()?;
+    stats.files.push("links.csv".into());
     Ok(stats)
 }
 
+/// `truth.csv` and `links.csv`, written along the rosters.
+struct OutFiles<'a> {
+    truth: &'a mut AtomicFile,
+    links: &'a mut AtomicFile,
+}
+
+/// Writes one roster row (twice for V15), its `links.csv` rows (`registry_line`: the physical
+/// line of the person in registry.csv) and its truth lines.
 fn write_roster_row(
     t: &Tables,
     rosters: &mut [RosterOut],
-    truth: &mut AtomicFile,
+    files: &mut OutFiles<'_>,
     row: &RosterRow,
+    registry_line: Option<u64>,
     stats: &mut GenStats,
 ) -> Result<(), Error> {
     let office = &t.offices[row.office as usize];
@@ -1312,8 +1345,22 @@ fn write_roster_row(
     } else {
         1
     };
+    let mut link = String::with_capacity(48);
     for _ in 0..copies {
         out.file.write_all(&buf).map_err(write_err(&path))?;
+        link.clear();
+        link.push_str(&office.file);
+        link.push(',');
+        link.push_str(&out.next_line.to_string());
+        link.push(',');
+        if let Some(r) = registry_line {
+            link.push_str(&r.to_string());
+        }
+        link.push('\n');
+        files
+            .links
+            .write_all(link.as_bytes())
+            .map_err(write_err(&PathBuf::from("links.csv")))?;
         out.next_line += 1;
         stats.roster_rows += 1;
     }
@@ -1321,7 +1368,8 @@ fn write_roster_row(
     let mut note = |code: &'static str, what: &str| -> Result<(), Error> {
         *stats.truth.entry(code).or_default() += 1;
         let text = format!("{},{line_no},{code},{what}\n", office.file);
-        truth
+        files
+            .truth
             .write_all(text.as_bytes())
             .map_err(write_err(&PathBuf::from("truth.csv")))
     };

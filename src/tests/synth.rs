@@ -64,6 +64,7 @@ fn gen_is_deterministic_whatever_the_thread_count() {
         fa.keys().collect::<Vec<_>>(),
         [
             "insurance.csv",
+            "links.csv",
             "registry.csv",
             "roster_001.csv",
             "roster_002_cp932.csv",
@@ -183,6 +184,78 @@ fn check_on_generated_data_finds_exactly_the_truth() {
         variations > 500,
         "benign variations were exercised: {variations}"
     );
+}
+
+/// `links.csv` names, for every roster line, the registry line of the person that record
+/// really is: the resident's own number and basic fields where the record is clean, the real
+/// person behind a wrong or missing number, nothing for a person outside the registry.
+#[test]
+fn links_point_at_the_real_resident() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, err) = generate(
+        &data,
+        "2",
+        &["--problem-rate", "0.3", "--variation-rate", "0.2"],
+    );
+    assert_eq!(code, exit::CLEAN, "{err}");
+    let links = read_csv(&data.join("links.csv"));
+    assert_eq!(links[0].join(","), "ファイル,行番号,住民行番号");
+    let mut link: BTreeMap<(String, usize), String> = BTreeMap::new();
+    for r in &links[1..] {
+        let key = (r[0].clone(), r[1].parse().unwrap());
+        assert!(link.insert(key, r[2].clone()).is_none(), "two links: {r:?}");
+    }
+    let registry = read_any(&data.join("registry.csv"));
+    let mut truth: BTreeMap<(String, usize), Vec<String>> = BTreeMap::new();
+    for r in &read_csv(&data.join("truth.csv"))[1..] {
+        truth
+            .entry((r[0].clone(), r[1].parse().unwrap()))
+            .or_default()
+            .push(r[2].clone());
+    }
+    let (mut clean, mut wrong_number, mut outside) = (0, 0, 0);
+    for f in files(&data).keys().filter(|f| f.starts_with("roster_")) {
+        for (i, r) in read_any(&data.join(f)).iter().enumerate().skip(1) {
+            let key = (f.clone(), i + 1);
+            let target = link
+                .remove(&key)
+                .unwrap_or_else(|| panic!("no link for {key:?}"));
+            let codes = truth.get(&key).cloned().unwrap_or_default();
+            if codes.iter().any(|c| c == "M42") {
+                assert_eq!(target, "", "{key:?} is not in the registry");
+                outside += 1;
+                continue;
+            }
+            let line: usize = target
+                .parse()
+                .unwrap_or_else(|_| panic!("{key:?}: {target}"));
+            assert!(line >= 2, "{key:?} links to the header");
+            let reg = &registry[line - 1];
+            if codes.is_empty() {
+                // Clean: the registry row is this record's person, number and all.
+                assert_eq!(reg[0], r[4], "number of {key:?}");
+                assert_eq!(name_key(&reg[1]), name_key(&r[5]), "name of {key:?}");
+                assert_eq!(reg[3], r[7], "birth date of {key:?}");
+                assert_eq!(reg[4], r[8], "sex of {key:?}");
+                clean += 1;
+            } else if codes.iter().any(|c| c == "M30") {
+                // A number that exists nowhere: the real person has another one.
+                assert_ne!(reg[0], r[4], "{key:?}");
+                assert_eq!(reg[3], r[7], "birth date of {key:?}");
+                wrong_number += 1;
+            } else if codes.iter().any(|c| c == "V03") {
+                // The check digit was mistyped: the rest is the person's number.
+                assert_eq!(reg[0][..11], r[4][..11], "number of {key:?}");
+                assert_ne!(reg[0], r[4], "{key:?}");
+            } else if codes.iter().any(|c| c == "M40" || c == "M41") {
+                assert_eq!(r[4], "", "{key:?} has no number");
+                assert_eq!(reg[3], r[7], "birth date of {key:?}");
+            }
+        }
+    }
+    assert!(link.is_empty(), "links without a roster line: {link:?}");
+    assert!(clean > 1000 && wrong_number > 0 && outside > 0);
 }
 
 /// A CSV output of `gen` in UTF-8 or CP932 (the rosters of vendor offices), as rows of fields.
