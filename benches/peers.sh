@@ -14,8 +14,8 @@
 #   CMD ("check": the totsugo subcommand timed; "run" once it exists),
 #   DUCKDB (1), SPLINK (1), SPLINK_RUNS (1; Splink is the slowest part), VENV (bench-data/.venv).
 # Needs: a Rust toolchain, python3 with venv, /usr/bin/time, and PyPI for the first run (the
-# venv gets pinned duckdb, splink, pyarrow, ~400 MB). Disk: ~140 MB per million residents for the
-# data, plus the outputs (~1 KB per roster row).
+# venv gets pinned duckdb, splink, pyarrow, pandas: ~470 MB). Disk: ~240 MB per million residents
+# for the data, plus the outputs (10M residents / 1M roster: 2.6 GB in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,11 +42,10 @@ mkdir -p "$OUT"
 LOGS=$OUT/logs
 mkdir -p "$LOGS"
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb, splink, pyarrow' 2>/dev/null; then
-    echo "== installing ${PEER_PACKAGES[*]} into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q "${PEER_PACKAGES[@]}"
-fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+# A no-op (no download) when the pinned versions are already there; replaces any other version.
+echo "== peers: ${PEER_PACKAGES[*]} in $VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check "${PEER_PACKAGES[@]}"
 PY=$VENV/bin/python
 
 if [ ! -f "$DATA/registry.csv" ] || [ ! -f "$DATA/links.csv" ]; then
