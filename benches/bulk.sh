@@ -9,7 +9,8 @@
 # Settings (environment): RESIDENTS, RECIPIENTS, OFFICES (50), RUNS (3), DATA (the dataset
 # folder, kept between runs: generation is skipped when it exists), FIELDS (5), CHECK (1: also
 # time `check` on the rosters and the generated insurance.csv, without and with the registry,
-# next to the csv floor on insurance.csv; 0 skips it), MATCH (1; 0 skips the match runs).
+# next to the csv floor on insurance.csv; 0 skips it), MATCH (1; 0 skips the match runs),
+# PEERS (0; 1 then runs benches/peers.sh on the same dataset: DuckDB, Splink, accuracy).
 #
 #   RESIDENTS=20000000 RECIPIENTS=2000000 MATCH=0 RUNS=3 benches/bulk.sh   # issue 4's target
 # Needs ~1.4 GB of disk per 10 million residents.
@@ -125,4 +126,9 @@ print("== stages (ms, last run):", s["timings_ms"])
 print("== codes:", {k: v for k, v in s["by_code"].items() if k[0] in "LD"})
 PY
     done
+fi
+
+# Peers (issue 6): DuckDB and Splink on the same files, and accuracy (benches/peers.sh).
+if [ "${PEERS:-0}" = 1 ]; then
+    RESIDENTS=$RESIDENTS RECIPIENTS=$RECIPIENTS DATA=$DATA RUNS=$RUNS benches/peers.sh
 fi

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, RunFile};
 use crate::error::Error;
+use crate::eval::{self, EvalConfig};
 use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
 use crate::job::{self, JobConfig};
@@ -78,6 +79,29 @@ enum Command {
     /// 試験用の合成データ（住基・事務所ごとの名簿・正解ファイル）を作る。実在の個人情報は含まない
     #[command(after_long_help = AFTER_HELP_GEN)]
     Gen(GenArgs),
+    /// 実行結果を合成データの正解（truth.csv）と照らし、コード別・系統別の適合率・再現率と誤警報率を出す
+    #[command(after_long_help = AFTER_HELP_EVAL)]
+    Eval(EvalArgs),
+}
+
+const AFTER_HELP_EVAL: &str = "\
+読むもの: --out のフォルダの findings.csv・summary.json（あれば results.csv も: M00・M01 の判定）
+出力: 表を標準出力へ、eval.json を --out のフォルダ（または --json の場所）へ（モード 0600）
+照合の単位: ファイル名・行番号・コード。誤警報は、正解に問題のない記録（載っていないか M01 のみ）に
+付いた警告・エラーの所見。
+例: totsugo eval --truth data/truth.csv --out 結果/";
+
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// totsugo gen の正解ファイル（ファイル,行番号,コード,内容）
+    #[arg(long, value_name = "TRUTH")]
+    truth: PathBuf,
+    /// 評価する実行の出力フォルダ（findings.csv・summary.json・results.csv）
+    #[arg(long, short, value_name = "OUTDIR")]
+    out: PathBuf,
+    /// eval.json の書き先（既定: OUTDIR/eval.json）
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 const AFTER_HELP_GEN: &str = "\
@@ -522,7 +546,7 @@ pub fn run(
     let threads = args.threads.or(file.as_ref().and_then(|f| f.threads));
     let mut log = Log::new(stderr, level);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        dispatch(args.command, threads, file, &mut log)
+        dispatch(args.command, threads, file, stdout, &mut log)
     }))
     .unwrap_or_else(|panic| {
         let what = panic
@@ -542,6 +566,7 @@ fn dispatch(
     command: Command,
     threads: Option<usize>,
     file: Option<RunFile>,
+    stdout: &mut dyn Write,
     log: &mut Log,
 ) -> Result<Outcome, Error> {
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -600,6 +625,14 @@ fn dispatch(
         Command::Run(a) => {
             let cfg = a.into_config(file)?;
             pool.install(|| job::run(&cfg, log))
+        }
+        Command::Eval(a) => {
+            let cfg = EvalConfig {
+                truth: a.truth,
+                out: a.out,
+                json: a.json,
+            };
+            eval::run(&cfg, stdout, log)
         }
         Command::Gen(a) => {
             if a.problem_rate + a.variation_rate > 1.0 {

@@ -23,6 +23,7 @@
 //! - [`job`]: the `run` command: lock, baseline (N01/N02), pipeline, next baseline.
 //! - [`state`]: the nightly baseline (N01/N02) and the run lock (`run --state`).
 //! - [`synth`]: the synthetic-data generator (`gen`).
+//! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600).
 //! - [`cli`], [`exit`], [`error`], [`log`], [`cancel`]: the program's edges.
@@ -31,6 +32,7 @@ pub mod cancel;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod exit;
 pub mod findings;
 pub mod flag;

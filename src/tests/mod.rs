@@ -2,11 +2,13 @@
 //! link the full dependency tree).
 //!
 //! - `golden`: every `fixtures/<case>/` run through the CLI, outputs compared byte for byte.
+//! - `eval`: the accuracy harness on generated and doctored runs.
 //! - `cli`: exit codes, bad inputs, privacy, determinism, atomic replacement, scale.
 //! - `html`: report.html's structure, and the page in headless Chromium.
 
 mod check;
 mod cli;
+mod eval;
 mod fuzz_regressions;
 mod golden;
 mod html;
