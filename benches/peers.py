@@ -218,9 +218,16 @@ def run_splink(data, out):
 
 
 def totsugo_links(out, pred):
-    """The registry row behind each totsugo verdict, by number: a record's own 個人番号 when the
-    registry verified it (M00, M01, M10, M11, M12), the proposed 候補個人番号 for M40. Needs a run
-    with --unmask (results.csv masks numbers otherwise)."""
+    """The registry row totsugo puts behind each record, by number (a number is one registry
+    row). A number the run proposes in corrections.csv comes first: the checks' proof that the
+    record carries someone else's number (L03, L04, L05: the person's own number) or the single
+    M40 candidate. Otherwise the record's own 個人番号 when the registry verified it (M00, M01,
+    M10, M11, M12). M20, M30, M31, M41, M42 and the wrong side of L01/L02 give no link: totsugo
+    leaves those to a clerk. Needs a run with --unmask (results.csv masks numbers otherwise)."""
+    proposed = {}
+    text = Path(out, "corrections.csv").read_text(encoding="utf-8-sig")
+    for r in csv.DictReader(io.StringIO(text, newline="")):
+        proposed[(Path(r["入力ファイル"]).name, r["行番号"])] = r["個人番号"]
     text = Path(out, "results.csv").read_text(encoding="utf-8-sig")
     rows = csv.DictReader(io.StringIO(text, newline=""))
     with open(pred, "w", encoding="utf-8", newline="") as f:
@@ -229,12 +236,19 @@ def totsugo_links(out, pred):
         w.writerow(["ファイル", "行番号", "個人番号"])
         for r in rows:
             v = r["判定"]
-            number = r["個人番号"] if v in ("M00", "M01", "M10", "M11", "M12") else (
-                r["候補個人番号"] if v == "M40" else "")
-            if "*" in number:
+            key = (Path(r["入力ファイル"]).name, r["行番号"])
+            own = r["個人番号"]
+            if "*" in own:
                 sys.exit("results.csv の個人番号が伏せられています: --unmask で実行してください")
+            fix = proposed.get(key, "")
+            if len(fix) == 12 and fix.isdigit() and fix != own:
+                number = fix
+            elif v in ("M00", "M01", "M10", "M11", "M12"):
+                number = own
+            else:
+                number = r["候補個人番号"] if v == "M40" else ""
             if number:
-                w.writerow([Path(r["入力ファイル"]).name, r["行番号"], number])
+                w.writerow([key[0], key[1], number])
 
 
 def score(data, pred):
