@@ -89,8 +89,9 @@ pub fn run(cfg: &JobConfig, log: &mut Log) -> Result<Outcome, Error> {
     let ran = pipeline::run_with(&cfg.pipeline, nightly, log)?;
     if let (Some(state), Some(next)) = (&cfg.state, ran.baseline) {
         next.write(state)?;
+        let verified = next.entries().iter().filter(|e| e.verified).count();
         log.info(format!(
-            "基準を更新しました: 照合済み {} 件 → {}",
+            "基準を更新しました: 記録 {} 件（うち住基と照合済み {verified} 件） → {}",
             next.len(),
             crate::state::baseline::path(state).display()
         ));
