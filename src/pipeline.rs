@@ -318,11 +318,8 @@ pub fn run_with(
                 action = Action::Review;
             }
             // N01: not to be registered until verified (only 削除 says more).
-            if nightly_finding
-                .as_ref()
-                .is_some_and(|f| f.code == Code::N01)
-            {
-                action = stronger(action, Action::Hold);
+            if let Some(h) = hold {
+                action = stronger(action, h);
             }
             corrections.write(rec, action, &proposals)?;
         }
