@@ -59,12 +59,13 @@ impl Period {
     pub const OPEN: u32 = u32::MAX;
 
     /// From 取得日 and 喪失日 as written (`YYYYMMDD`, 喪失日 possibly empty); None when either
-    /// is not a date.
+    /// is not a date or 喪失日 comes before 取得日 (V12 on a roster row): such a period says
+    /// nothing about coverage, so it is left out of the comparisons rather than read as empty.
     pub fn parse(from: &str, to: &str) -> Option<Period> {
         let date = |s: &str| Ymd::parse_yyyymmdd(s).and(parse_birth(s));
         let from = date(from)?;
         let to = if to.is_empty() { Self::OPEN } else { date(to)? };
-        Some(Period { from, to })
+        (to >= from).then_some(Period { from, to })
     }
 
     /// Periods that merely touch (one's 喪失日 is the other's 取得日) do not overlap.
@@ -833,9 +834,13 @@ impl<'a> Checker<'a> {
             let i = i as u32;
             let flag = self.rec(i).value(RosterKey::SocialInsurance);
             let reliable = p.verified || (self.input.verdicts.is_none() && p.number.is_some());
+            // A row without a number links by name, カナ, birth date and sex: a record missing
+            // one of them (a 外字 in the name, no カナ) could not have found its job's row.
+            let findable =
+                p.name.is_some() && p.kana.is_some() && p.birth.is_some() && p.sex.is_some();
             match (flag, employee.get(&i)) {
                 ("0", Some(&src)) => d03.push((i, Other::Line(src), "1")),
-                ("1", None) if scan.has_employee_rows && reliable => {
+                ("1", None) if scan.has_employee_rows && reliable && findable => {
                     d03.push((i, Other::None, "0"));
                 }
                 _ => {}
@@ -1269,6 +1274,8 @@ mod tests {
         assert!(!p("20220101", "20220101").overlaps(p("20100101", "")));
         assert!(Period::parse("20220230", "").is_none());
         assert!(Period::parse("20220101", "2023").is_none());
+        // 喪失日 before 取得日 (V12) is no period at all, not an empty one.
+        assert!(Period::parse("20220101", "20211231").is_none());
         assert_eq!(p("20220101", "").show(), "取得 20220101・継続中");
     }
 

@@ -289,3 +289,106 @@ fn an_insurance_file_with_vendor_headers_is_read_through_a_schema() {
         ]
     );
 }
+
+/// D03 "社会保険状況 1 without a 被用者保険 row" is said only of a record a number-less row could
+/// have found: with a 外字 in the name (V11) the job's row cannot link, so nothing is claimed;
+/// with the name intact and the job's rows gone, D03 is found.
+#[test]
+fn d03_without_a_job_needs_a_record_a_row_could_have_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, _, err) = support::run(&[
+        "gen",
+        "--residents",
+        "4000",
+        "--recipients",
+        "800",
+        "--offices",
+        "1",
+        "--cp932-share",
+        "0",
+        "--problem-rate",
+        "0",
+        "--variation-rate",
+        "0",
+        "--linkage-rate",
+        "0",
+        "--as-of",
+        "20261121",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let roster = std::fs::read_to_string(data.join("roster_001.csv")).unwrap();
+    let insurance = std::fs::read_to_string(data.join("insurance.csv")).unwrap();
+    let lines: Vec<&str> = roster.lines().collect();
+    // A recipient with a job (社会保険状況 1).
+    let (line, fields) = lines
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, l)| (i + 1, l.split(',').collect::<Vec<_>>()))
+        .find(|(_, f)| f[13] == "1")
+        .expect("an employed recipient");
+    let is_job = |i: &str| {
+        let g: Vec<&str> = i.split(',').collect();
+        g[1] == "04" && g[3] == fields[5] && g[5] == fields[7]
+    };
+    assert!(insurance.lines().any(is_job));
+    let check = |roster: &str, insurance: &str, name: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("roster_001.csv"), roster).unwrap();
+        std::fs::write(d.join("insurance.csv"), insurance).unwrap();
+        let out = d.join("out");
+        let (code, _, err) = support::run(&[
+            "check",
+            d.join("roster_001.csv").to_str().unwrap(),
+            "--registry",
+            data.join("registry.csv").to_str().unwrap(),
+            "--insurance",
+            d.join("insurance.csv").to_str().unwrap(),
+            "--as-of",
+            "20261121",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(code <= 1, "{err}");
+        findings(&out)
+            .into_iter()
+            .filter(|f| f.2 == line as u64)
+            .map(|f| f.0)
+            .collect::<Vec<_>>()
+    };
+    // The job's rows removed: the record says 1, nothing backs it.
+    let jobless: String = insurance
+        .lines()
+        .filter(|i| !is_job(i))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(check(&roster, &jobless, "jobless"), ["D03"]);
+    // The job's rows without the number (a file that has none) still link by name.
+    let numberless: String = insurance
+        .lines()
+        .map(|i| {
+            if is_job(i) {
+                let mut g: Vec<&str> = i.split(',').collect();
+                g[2] = "";
+                format!("{}\n", g.join(","))
+            } else {
+                format!("{i}\n")
+            }
+        })
+        .collect();
+    assert!(check(&roster, &numberless, "numberless").is_empty());
+    // A 外字 in the name: the number-less job row is there but cannot link; only V11 is said.
+    let mut gaiji: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let name: String = std::iter::once('\u{E000}')
+        .chain(fields[5].chars().skip(1))
+        .collect();
+    let mut f = fields.clone();
+    f[5] = &name;
+    gaiji[line - 1] = f.join(",");
+    let gaiji = gaiji.join("\n") + "\n";
+    assert_eq!(check(&gaiji, &numberless, "gaiji"), ["V11"]);
+}
