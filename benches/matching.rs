@@ -61,6 +61,7 @@ fn data() -> &'static Data {
             offices: 10,
             seed: 1,
             problem_rate: 0.02,
+            problem_mix: Vec::new(),
             variation_rate: 0.05,
             linkage_rate: 0.0,
             cp932_share: 0.3,

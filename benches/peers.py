@@ -49,7 +49,8 @@ def decode(path):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp932")
+        # A V14 line (a name cut inside a character) must not stop the whole file.
+        return data.decode("cp932", errors="replace")
 
 
 def rosters(data):

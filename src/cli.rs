@@ -140,6 +140,10 @@ struct GenArgs {
     /// 問題（所見コード）を1つ仕込む名簿行の割合
     #[arg(long, default_value_t = 0.02, value_parser = parse_rate)]
     problem_rate: f64,
+    /// 仕込む問題の比率をコードごとに（例: V03=2,M20=0.5,V14=0）。書かないコードは 1、0 は仕込まない。
+    /// L01〜L05・D01・D04・D05 は --linkage-rate で
+    #[arg(long, value_name = "CODE=W,...", value_parser = parse_mix_entry, value_delimiter = ',')]
+    problem_mix: Vec<(String, f64)>,
     /// 正しく一致すべき表記ゆれ（M01）を1つ仕込む名簿行の割合
     #[arg(long, default_value_t = 0.05, value_parser = parse_rate)]
     variation_rate: f64,
@@ -165,6 +169,16 @@ struct GenArgs {
 enum RegistryEncodingArg {
     Utf8,
     Cp932,
+}
+
+fn parse_mix_entry(s: &str) -> Result<(String, f64), String> {
+    let (code, w) = s
+        .split_once('=')
+        .ok_or_else(|| format!("「{s}」は CODE=重み の形ではありません（例: V03=2）"))?;
+    match w.trim().parse::<f64>() {
+        Ok(w) if w.is_finite() && w >= 0.0 => Ok((code.trim().to_ascii_uppercase(), w)),
+        _ => Err(format!("「{s}」の重みは 0 以上の数ではありません")),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -647,6 +661,7 @@ fn dispatch(
                 offices: a.offices,
                 seed: a.seed,
                 problem_rate: a.problem_rate,
+                problem_mix: a.problem_mix,
                 variation_rate: a.variation_rate,
                 linkage_rate: a.linkage_rate,
                 cp932_share: a.cp932_share,

@@ -8,7 +8,8 @@
 //!   (`ファイル,行番号,コード`). Files are compared by name, since a run names them as given
 //!   (`data/roster_001.csv`) and the truth by name alone. M01 is not a finding (findings.csv
 //!   holds M10 and above): it and M00 are scored from `results.csv` (判定), where a record the
-//!   truth lists with no M-code must be M00.
+//!   truth lists with no M-code must be M00. A line the truth says cannot be read as a row
+//!   (V14, V16: 判定 `-`) is left out of that scoring.
 //! - Families add up the findings codes (V, M10–M42, L, D, N); M00/M01 are shown apart.
 //! - A benign record is a roster record the truth lists with no code (clean) or with only M01
 //!   (a variation that must match). Its false alarm is any 警告 or エラー finding on it. The
@@ -198,8 +199,12 @@ pub fn evaluate(
             m.insert(code.to_string(), Tally::default());
         }
         for (f, l, got) in rows {
-            let want = truth_by_record
-                .get(&(f.clone(), *l))
+            let codes = truth_by_record.get(&(f.clone(), *l));
+            // A line that cannot be read as a row (V14, V16) has no verdict to score.
+            if codes.is_some_and(|c| c.contains("V14") || c.contains("V16")) {
+                continue;
+            }
+            let want = codes
                 .and_then(|codes| codes.iter().find(|c| c.starts_with('M')).copied())
                 .unwrap_or("M00");
             for code in ["M00", "M01"] {
@@ -682,6 +687,39 @@ mod tests {
             }
         );
         assert_eq!(e.benign.rate(), Some(2.0 / 8.0));
+    }
+
+    #[test]
+    fn unreadable_lines_have_no_verdict_to_score() {
+        let truth = [
+            t("a.csv", 2, "V14"),
+            t("a.csv", 3, "V16"),
+            t("a.csv", 4, "V01"),
+        ];
+        let f = [
+            found("a.csv", 2, "V14", true),
+            found("a.csv", 3, "V16", true),
+            found("a.csv", 4, "V01", true),
+        ];
+        let verdicts = [
+            t("a.csv", 2, "-"),
+            t("a.csv", 3, "-"),
+            t("a.csv", 4, "-"),
+            t("a.csv", 5, "M00"),
+        ];
+        let rosters = BTreeSet::from(["a.csv".to_string()]);
+        let e = evaluate(&truth, &f, Some(&verdicts), &rosters, 4);
+        assert_eq!(e.overall().tp, 3);
+        let v = e.verdicts.unwrap();
+        // Lines 2 and 3 are skipped; line 4 was readable and should have had its verdict.
+        assert_eq!(
+            v["M00"],
+            Tally {
+                tp: 1,
+                fp: 0,
+                fn_: 1
+            }
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //!
 //! Each roster record is either clean (M00), carries one benign variation that must match as
 //! ゆれ (M01, never a warning: old kanji on the registry side, address notation, small kana …),
-//! or one injected problem with the finding code it must produce (D02/D03 through its other
-//! insurance). Some households on welfare get a number linkage or duplicate coverage problem
-//! across their records instead (L01–L05, D01, D04, D05: [`linkage`]). `truth.csv` lists every variation and problem by file, line and code;
+//! or one injected problem with the finding code it must produce: M10–M42, every entry rule
+//! V01–V16 (V14 in CP932 rosters only), D02/D03 through its other insurance; `--problem-mix`
+//! weighs them. Some households on welfare get a number linkage or duplicate coverage problem
+//! across their records instead (L01–L05, D01, D04, D05: [`linkage`]). `truth.csv` lists
+//! every variation and problem by file, line and code;
 //! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
@@ -58,6 +60,10 @@ pub struct GenConfig {
     pub seed: u64,
     /// Share of roster records with one injected problem (a finding code).
     pub problem_rate: f64,
+    /// Relative weights of the per-record problems by code (`V03` → 2.0); a code not named
+    /// weighs 1, a weight of 0 leaves the code out. L01–L05, D01, D04 and D05 come with
+    /// `linkage_rate` instead.
+    pub problem_mix: Vec<(String, f64)>,
     /// Share of roster records with one benign variation (must match as M01).
     pub variation_rate: f64,
     /// Share of households on welfare with one number linkage or duplicate coverage problem
@@ -117,25 +123,45 @@ enum Problem {
     M41,
     /// No number yet; the person is not in this registry extract.
     M42,
+    /// No address (住居のない被保護者): 住所 and 郵便番号 empty.
+    V01,
+    /// 世帯員番号 with its leading zero lost (`1`, as a spreadsheet writes it).
+    V02,
     /// Check digit mistyped (then searched by 4 fields: M40).
     V03,
+    /// 保険者番号 with a wrong check digit.
+    V04,
+    /// 受給者番号 with a wrong check digit.
+    V05,
+    /// 資格取得日 that does not exist (the 31st of a 30-day month, 30 February).
+    V06,
     /// Birth date in 和暦.
     V07,
+    /// 性別 written 男/女 instead of the code.
+    V08,
     /// Reading in half-width kana.
     V09,
     /// Half-width space between family and given name.
     V10,
+    /// A 外字 (private-use character) in place of a kanji of the family name.
+    V11,
+    /// 資格喪失日 before 資格取得日.
+    V12,
     /// Postcode with a hyphen.
     V13,
+    /// 氏名 cut inside a double-byte character (CP932 rosters only: a fixed-width export).
+    V14,
     /// The same row twice.
     V15,
+    /// An unquoted comma in 住所: one column too many.
+    V16,
     /// Also covered by 国保, 国保組合 or 後期高齢者医療 over part of the welfare period.
     D02,
     /// 社会保険状況 contradicts the employee-insurance rows.
     D03,
 }
 
-const PROBLEMS: [Problem; 17] = [
+const PROBLEMS: [Problem; 27] = [
     Problem::M10,
     Problem::M11,
     Problem::M12,
@@ -145,12 +171,22 @@ const PROBLEMS: [Problem; 17] = [
     Problem::M40,
     Problem::M41,
     Problem::M42,
+    Problem::V01,
+    Problem::V02,
     Problem::V03,
+    Problem::V04,
+    Problem::V05,
+    Problem::V06,
     Problem::V07,
+    Problem::V08,
     Problem::V09,
     Problem::V10,
+    Problem::V11,
+    Problem::V12,
     Problem::V13,
+    Problem::V14,
     Problem::V15,
+    Problem::V16,
     Problem::D02,
     Problem::D03,
 ];
@@ -168,13 +204,23 @@ impl Problem {
             Problem::M40 => &["M40"],
             Problem::M41 => &["M41"],
             Problem::M42 => &["M42"],
+            Problem::V01 => &["V01"],
+            Problem::V02 => &["V02"],
             Problem::V03 => &["V03", "M40"],
+            Problem::V04 => &["V04"],
+            Problem::V05 => &["V05"],
+            Problem::V06 => &["V06"],
             Problem::V07 => &["V07"],
+            Problem::V08 => &["V08"],
             // Half-width kana come with a half-width space between the names.
             Problem::V09 => &["V09", "V10"],
             Problem::V10 => &["V10"],
+            Problem::V11 => &["V11"],
+            Problem::V12 => &["V12"],
             Problem::V13 => &["V13"],
+            Problem::V14 => &["V14"],
             Problem::V15 => &["V15"],
+            Problem::V16 => &["V16"],
             Problem::D02 => &["D02"],
             Problem::D03 => &["D03"],
         }
@@ -193,12 +239,22 @@ impl Problem {
                 "個人番号未記載（同姓同名・同生年月日・同性別の人が別の住所に。名簿は旧住所）"
             }
             Problem::M42 => "個人番号未記載（住基の抽出範囲外）",
+            Problem::V01 => "住所なし（住居のない被保護者）: 住所・郵便番号が空",
+            Problem::V02 => "世帯員番号の先頭の0が落ちている",
             Problem::V03 => "個人番号の検査数字の誤り",
+            Problem::V04 => "保険者番号の検証番号の誤り",
+            Problem::V05 => "受給者番号の検証番号の誤り",
+            Problem::V06 => "資格取得日が存在しない日付",
             Problem::V07 => "生年月日を和暦で記載",
+            Problem::V08 => "性別をコードでなく男・女で記載",
             Problem::V09 => "カナを半角で記載",
             Problem::V10 => "氏名の区切りが半角スペース",
+            Problem::V11 => "氏名に外字（私用領域の文字）",
+            Problem::V12 => "資格喪失日が資格取得日より前",
             Problem::V13 => "郵便番号にハイフン",
+            Problem::V14 => "氏名が2バイト文字の途中で切れている（CP932 として読めない行）",
             Problem::V15 => "同じ行の重複",
+            Problem::V16 => "住所に引用符なしのカンマ（列が1つ多い）",
             Problem::D02 => "医療扶助と国保・国保組合・後期高齢者医療の資格が重複",
             Problem::D03 => "社会保険状況が被用者保険の資格と食い違う",
         }
@@ -272,8 +328,9 @@ struct Tables {
     /// Welfare selection scale: p(household) = scale × weight(household).
     scale: f64,
     as_of_days: i64,
-    /// The problems to inject (D02/D03 only with the insurance file).
+    /// The problems to inject (D02/D03 only with the insurance file) and their weights.
     problems: Vec<Problem>,
+    problem_pick: Weighted,
     insurance: bool,
     insurers: Insurers,
 }
@@ -373,13 +430,14 @@ impl Tables {
             adult_age,
             scale: 0.0,
             as_of_days: cfg.as_of.to_days(),
-            problems: PROBLEMS
-                .into_iter()
-                .filter(|p| outputs.insurance || !matches!(p, Problem::D02 | Problem::D03))
-                .collect(),
+            problems: Vec::new(),
+            problem_pick: Weighted::new([]),
             insurance: outputs.insurance,
             insurers,
         };
+        let (problems, weights) = problem_weights(&cfg.problem_mix, outputs.insurance)?;
+        tables.problems = problems;
+        tables.problem_pick = Weighted::new(weights);
         // Scale the welfare probability so the expected roster size is `recipients`: estimate
         // E[size] and E[size × weight] on a fixed sample of households.
         let mut rng = Rng::derive(cfg.seed, 99, 0);
@@ -405,6 +463,51 @@ impl Tables {
         };
         (size, 20 + self.adult_age.pick(rng) as u32)
     }
+}
+
+/// The problems to inject and their weights (in thousandths) from `--problem-mix`.
+fn problem_weights(
+    mix: &[(String, f64)],
+    insurance: bool,
+) -> Result<(Vec<Problem>, Vec<u64>), Error> {
+    let name = |p: Problem| p.codes()[0];
+    for (code, w) in mix {
+        let Some(p) = PROBLEMS.into_iter().find(|p| name(*p) == code) else {
+            let known: Vec<&str> = PROBLEMS.into_iter().map(name).collect();
+            return Err(Error::Usage(format!(
+                "--problem-mix の「{code}」は仕込めるコードではありません（{}。L01–L05・D01・D04・D05 は --linkage-rate で）",
+                known.join(" ")
+            )));
+        };
+        if !(w.is_finite() && *w >= 0.0) {
+            return Err(Error::Usage(format!(
+                "--problem-mix の {code} の重み「{w}」は 0 以上の数ではありません"
+            )));
+        }
+        if !insurance && matches!(p, Problem::D02 | Problem::D03) && *w > 0.0 {
+            return Err(Error::Usage(format!(
+                "{code} は他制度資格ファイルで仕込みます。--no-insurance とは一緒に使えません"
+            )));
+        }
+    }
+    let mut problems = Vec::new();
+    let mut weights = Vec::new();
+    for p in PROBLEMS {
+        if !insurance && matches!(p, Problem::D02 | Problem::D03) {
+            continue;
+        }
+        let w = mix
+            .iter()
+            .rev()
+            .find(|(c, _)| c == name(p))
+            .map_or(1.0, |(_, w)| *w);
+        let w = (w * 1000.0).round() as u64;
+        if w > 0 {
+            problems.push(p);
+            weights.push(w);
+        }
+    }
+    Ok((problems, weights))
 }
 
 /// Relative welfare probability of a household: elderly heads and people living alone.
@@ -685,6 +788,25 @@ fn halfwidth_kana(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The number with its last (check) digit changed.
+fn with_wrong_check_digit(n: &str) -> String {
+    let mut s = n.to_string();
+    let last = s.pop().map_or(0, |c| c as u8 - b'0');
+    s.push(char::from(b'0' + (last + 1) % 10));
+    s
+}
+
+/// A date that does not exist near `d`: the 31st of a 30-day month, or 30 February (V06).
+fn nonexistent_date(d: Ymd) -> String {
+    for m in [d.month, d.month % 12 + 1, (d.month + 10) % 12 + 1] {
+        let day = if m == 2 { 30 } else { 31 };
+        if Ymd::new(d.year, m, day).is_none() {
+            return format!("{:04}{m:02}{day:02}", d.year);
+        }
+    }
+    format!("{:04}0230", d.year)
 }
 
 /// A date in 和暦 as clerks write it (昭和20年3月12日); Gregorian with slashes for 元年.
@@ -994,12 +1116,27 @@ fn push_ymd(s: &mut String, d: Ymd) {
 }
 
 fn push_line(buf: &mut Vec<u8>, line: &str, cp932: bool) {
-    if cp932 {
-        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(line);
-        buf.extend_from_slice(&bytes);
-    } else {
+    if !cp932 {
         buf.extend_from_slice(line.as_bytes());
+        return;
     }
+    // 外字 (V11) are written in CP932's user-defined area F040–F9FC, which decoders map to
+    // U+E000–U+E757; encoding_rs (WHATWG) does not encode them, so they are placed by hand.
+    let mut rest = line;
+    while let Some((at, c)) = rest
+        .char_indices()
+        .find(|(_, c)| ('\u{E000}'..='\u{E757}').contains(c))
+    {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&rest[..at]);
+        buf.extend_from_slice(&bytes);
+        let pointer = 8836 + (c as u32 - 0xE000);
+        let (lead, trail) = (pointer / 188, pointer % 188);
+        buf.push((lead + if lead < 0x1F { 0x81 } else { 0xC1 }) as u8);
+        buf.push((trail + if trail < 0x3F { 0x40 } else { 0x41 }) as u8);
+        rest = &rest[at + c.len_utf8()..];
+    }
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(rest);
+    buf.extend_from_slice(&bytes);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1020,7 +1157,7 @@ fn roster_row(
     // A record of a linkage injection carries no other problem or variation.
     let roll = if quiet { f64::INFINITY } else { rng.unit() };
     if roll < cfg.problem_rate && !t.problems.is_empty() {
-        problem = Some(t.problems[rng.below(t.problems.len() as u64) as usize]);
+        problem = Some(t.problems[t.problem_pick.pick(rng)]);
     } else if roll < cfg.problem_rate + cfg.variation_rate {
         // A variation that applies to this record (not every name has a variant kanji).
         for _ in 0..4 {
@@ -1111,15 +1248,38 @@ fn roster_row(
         }
         Some(Problem::M30) => number = my_number(UNKNOWN_BASE + p.index),
         Some(Problem::M40 | Problem::M41 | Problem::M42) => number.clear(),
-        Some(Problem::V03) => {
-            let last = number.pop().map_or(0, |c| c as u8 - b'0');
-            number.push(char::from(b'0' + (last + 1) % 10));
+        Some(Problem::V03) => number = with_wrong_check_digit(&number),
+        Some(Problem::V01) => {
+            other_address = Some(String::new());
+            postcode.clear();
         }
         Some(Problem::V09) => kana = halfwidth_kana(&kana),
         Some(Problem::V10) => name = format!("{sur} {given}"),
+        Some(Problem::V11) => {
+            // The vendor system's 外字 for the family name's last kanji.
+            let gaiji = char::from_u32(0xE000 + rng.below(0x100) as u32).unwrap_or('\u{E000}');
+            let mut s: String = sur.chars().collect();
+            s.pop();
+            s.push(gaiji);
+            name = format!("{s}　{given}");
+        }
         Some(Problem::V13) => postcode = format!("{}-{}", &postcode[..3], &postcode[3..]),
+        Some(Problem::V14) if !t.offices[office as usize].cp932 => problem = None,
         Some(
-            Problem::M10 | Problem::M31 | Problem::V07 | Problem::V15 | Problem::D02 | Problem::D03,
+            Problem::M10
+            | Problem::M31
+            | Problem::V02
+            | Problem::V04
+            | Problem::V05
+            | Problem::V06
+            | Problem::V07
+            | Problem::V08
+            | Problem::V12
+            | Problem::V14
+            | Problem::V15
+            | Problem::V16
+            | Problem::D02
+            | Problem::D03,
         )
         | None => {}
     }
@@ -1139,6 +1299,30 @@ fn roster_row(
     } else {
         None
     };
+    let mut acquired_text = ymd_from_days(acquired).to_yyyymmdd();
+    let mut lost_text = lost
+        .map(|d| ymd_from_days(d).to_yyyymmdd())
+        .unwrap_or_default();
+    let mut addr = other_address.unwrap_or_else(|| address(t, h, notation));
+    match problem {
+        Some(Problem::V06) => acquired_text = nonexistent_date(ymd_from_days(acquired)),
+        Some(Problem::V12) => {
+            lost_text = ymd_from_days(acquired - 1 - rng.below(365) as i64).to_yyyymmdd();
+        }
+        Some(Problem::V16) => {
+            // Before the building when there is one, else between city and town.
+            let at = addr
+                .find('　')
+                .or_else(|| addr.find(town.town))
+                .unwrap_or(addr.len());
+            if addr[at..].starts_with('　') {
+                addr.replace_range(at..at + '　'.len_utf8(), ",");
+            } else {
+                addr.insert(at, ',');
+            }
+        }
+        _ => {}
+    }
     RosterRow {
         office,
         keys,
@@ -1155,11 +1339,9 @@ fn roster_row(
         birth: birth_text,
         sex: if male { 1 } else { 2 },
         postcode,
-        address: other_address.unwrap_or_else(|| address(t, h, notation)),
-        acquired: ymd_from_days(acquired).to_yyyymmdd(),
-        lost: lost
-            .map(|d| ymd_from_days(d).to_yyyymmdd())
-            .unwrap_or_default(),
+        address: addr,
+        acquired: acquired_text,
+        lost: lost_text,
         // Set with the other insurance (see `insurance::recipient`).
         social: 0,
         problem,
@@ -1389,26 +1571,34 @@ fn write_roster_row(
         out.next_serial - 1
     };
     let body = format!("{:06}", serial % 1_000_000);
-    let recipient = format!("{body}{}", mhlw_check_digit(&body).unwrap_or(0));
-    let line = format!(
-        "{},{},K{:07},{:02},{},{},{},{},{},{},{},{},{},{}",
-        office.insurer_no,
-        recipient,
-        out.cases,
-        row.member,
-        row.number,
-        row.name,
-        row.kana,
-        row.birth,
-        row.sex,
-        row.postcode,
-        row.address,
-        row.acquired,
-        row.lost,
-        row.social
+    let mut check = mhlw_check_digit(&body).unwrap_or(0);
+    let mut insurer = office.insurer_no.clone();
+    let mut member = format!("{:02}", row.member);
+    let mut sex = row.sex.to_string();
+    match row.problem {
+        Some(Problem::V02) => member = row.member.to_string(),
+        Some(Problem::V04) => insurer = with_wrong_check_digit(&insurer),
+        Some(Problem::V05) => check = (check + 1) % 10,
+        Some(Problem::V08) => sex = if row.sex == 1 { "男" } else { "女" }.to_string(),
+        _ => {}
+    }
+    let recipient = format!("{body}{check}");
+    let head = format!(
+        "{insurer},{recipient},K{:07},{member},{},",
+        out.cases, row.number
     );
-    let mut buf = Vec::with_capacity(line.len() + 2);
-    push_line(&mut buf, &line, out.cp932);
+    let tail = format!(
+        ",{},{},{sex},{},{},{},{},{}",
+        row.kana, row.birth, row.postcode, row.address, row.acquired, row.lost, row.social
+    );
+    let mut buf = Vec::with_capacity(head.len() + row.name.len() + tail.len() + 2);
+    push_line(&mut buf, &head, out.cp932);
+    push_line(&mut buf, &row.name, out.cp932);
+    if row.problem == Some(Problem::V14) && out.cp932 {
+        // Cut inside the last (double-byte) character of the name.
+        buf.pop();
+    }
+    push_line(&mut buf, &tail, out.cp932);
     buf.extend_from_slice(if out.cp932 { b"\r\n" } else { b"\n" });
     let path = out.file.target().to_path_buf();
     let copies = if row.problem == Some(Problem::V15) {
@@ -1518,6 +1708,32 @@ mod tests {
         assert_eq!(misread_kana("アイ"), None);
         assert_eq!(halfwidth_kana("ガッコウ　タロウ"), "ｶﾞｯｺｳ ﾀﾛｳ");
         assert_eq!(halfwidth_kana("パン"), "ﾊﾟﾝ");
+    }
+
+    #[test]
+    fn gaiji_are_written_in_the_cp932_user_defined_area() {
+        let mut buf = Vec::new();
+        push_line(&mut buf, "山\u{E000}　\u{E05E}\u{E0BC}子", true);
+        assert_eq!(buf[2..4], [0xF0, 0x40]);
+        assert_eq!(buf[6..10], [0xF0, 0x9F, 0xF1, 0x40]);
+        let (back, _, bad) = encoding_rs::SHIFT_JIS.decode(&buf);
+        assert!(!bad);
+        assert_eq!(back, "山\u{E000}　\u{E05E}\u{E0BC}子");
+    }
+
+    #[test]
+    fn nonexistent_dates_do_not_exist() {
+        let d = |y, m, d| Ymd::new(y, m, d).unwrap_or(Ymd::today_jst());
+        for (date, want) in [
+            (d(2023, 4, 5), "20230431"),
+            (d(2023, 2, 5), "20230230"),
+            (d(2023, 3, 5), "20230431"),
+            (d(2023, 12, 5), "20231131"),
+            (d(2023, 1, 5), "20230230"),
+        ] {
+            assert_eq!(nonexistent_date(date), want);
+            assert!(Ymd::parse_yyyymmdd(want).is_none());
+        }
     }
 
     #[test]

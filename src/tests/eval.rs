@@ -110,7 +110,7 @@ fn eval_scores_a_real_run_and_follows_a_doctored_findings_file() {
         assert_eq!(base["by_family"][fam]["recall"], 1.0, "{fam}");
     }
     assert_eq!(base["verdicts"]["M01"]["recall"], 1.0);
-    assert!(base["benign"]["clean"].as_u64().unwrap() > 500);
+    assert!(base["benign"]["clean"].as_u64().unwrap() > 400);
     assert!(base["benign"]["variations"].as_u64().unwrap() > 300);
 
     // Doctor findings.csv: drop one V10 finding and add an L01 on a record that is clean in
