@@ -22,7 +22,10 @@
 //!    when followed by 丁目, 丁, 番地, 番 (not 番町/番丁), 号, 条, 線, 地割, `-`, or の/ノ/之 and a
 //!    number; or when they follow such a separator after a digit and are not followed by a
 //!    kanji (一丁目二番地三 → 1丁目2番地3, but 5番地三田ハイツ keeps 三田). 二 → 2, 十二 → 12,
-//!    二十三 → 23, 二〇三 → 203. Place names (一宮, 千代田, 九十九里, 一番町) are left alone.
+//!    二十三 → 23, 二〇三 → 203. Place names (一宮, 千代田, 九十九里, 一番町) are left alone. A
+//!    丁目 number is one digit or written with 十, so numerals before 丁目 that follow a kanji
+//!    end the town name but for the last one (十余三一丁目 → 十余三1丁目). 丁 alone is a unit
+//!    only before a number, a dash, a space or the end (六丁の目 is a name).
 //! 5. The house number: the first number group that is not part of the town name (a number
 //!    directly followed by 条, 線, 地割 is: 北3条西4丁目) is read as numbers joined by 丁目, 丁,
 //!    番地, 番, 号, `-` or の/ノ/之 (spaces around a separator are ignored), leading zeros
@@ -361,6 +364,16 @@ fn take_sep(s: &str) -> Option<&str> {
             if u == "番" && r.starts_with(['町', '丁']) {
                 return None;
             }
+            // 丁 alone is a unit before a number, a dash, a space or the end (2丁3番, 2丁);
+            // before anything else it is part of a place name (六丁の目).
+            if u == "丁"
+                && !(r.is_empty()
+                    || r.starts_with(|c: char| {
+                        c.is_ascii_digit() || is_numeral(c) || c == '-' || c == ' '
+                    }))
+            {
+                return None;
+            }
             return Some(r);
         }
     }
@@ -402,6 +415,22 @@ fn kanji_numerals(s: &str) -> String {
             take_sep(next).is_some() || TOWN_SUFFIXES.iter().any(|t| next.starts_with(t));
         let in_group =
             ends_with_sep_after_digit(&out) && !next.chars().next().is_some_and(is_kanji);
+        // Before 丁目/丁, digit-by-digit numerals after a place-name kanji are the name's end
+        // and the 丁目 (多古町十余三一丁目 is 十余三 1丁目, not 十余 31丁目): a 丁目 of two or
+        // more digits is written with 十.
+        let chome = next.starts_with('丁') && take_sep(next).is_some();
+        let (name_part, run) = match run.char_indices().next_back() {
+            Some((last, _))
+                if chome
+                    && last > 0
+                    && out.chars().next_back().is_some_and(is_kanji)
+                    && !run.contains(['十', '百', '千']) =>
+            {
+                run.split_at(last)
+            }
+            _ => ("", run),
+        };
+        out.push_str(name_part);
         match kanji_number(run) {
             Some(n) if before_unit || in_group => out.push_str(&n),
             _ => out.push_str(run),
@@ -733,6 +762,28 @@ mod tests {
             ("浦安市舞浜2-11", "浦安市舞浜2-1-1", Differ),
             ("鳩山町大字赤沼123", "鳩山町赤沼123番地", Variant),
             ("髙島町1-2", "高島町1-2", Variant),
+            // Town names ending in a numeral or holding 丁 (found on generated data at 10M
+            // residents): the name's 三 is not part of the 丁目, 丁の目 is not 6丁.
+            (
+                "千葉県香取郡多古町十余三１丁目２番３号",
+                "千葉県香取郡多古町十余三一丁目２番３号",
+                Variant,
+            ),
+            (
+                "千葉県香取郡多古町十余三１丁目２番３号",
+                "千葉県香取郡多古町十余三二丁目２番３号",
+                Differ,
+            ),
+            (
+                "宮城県仙台市若林区六丁の目中町１－２－３",
+                "宮城県仙台市若林区六丁の目中町一丁目２番３号",
+                Variant,
+            ),
+            (
+                "宮城県仙台市若林区六丁の目中町１丁目２番３号　コーポ",
+                "宮城県仙台市若林区六丁の目中町１丁目２番３号",
+                Variant,
+            ),
             ("", "東京都千代田区", NotCompared),
             ("東京都千代田区", "", NotCompared),
             ("   ", "   ", NotCompared),

@@ -1721,6 +1721,78 @@ mod tests {
         assert_eq!(back, "山\u{E000}　\u{E05E}\u{E0BC}子");
     }
 
+    /// Every town the generator may use, with every 丁目 it may draw, in each notation it
+    /// writes: the address comparison must call them the same place (M01, never M10). Town
+    /// names ending in a numeral or holding 丁 (十余三, 六丁の目) once failed this.
+    #[test]
+    fn every_town_matches_itself_in_every_notation() {
+        use crate::normalize::FieldMatch;
+        use crate::normalize::address::compare_address;
+        let t = Tables::new(
+            &GenConfig {
+                out: PathBuf::new(),
+                residents: 1000,
+                recipients: 10,
+                offices: 1,
+                seed: 1,
+                problem_rate: 0.0,
+                problem_mix: Vec::new(),
+                variation_rate: 0.0,
+                linkage_rate: 0.0,
+                cp932_share: 0.0,
+                registry_cp932: false,
+                as_of: Ymd::today_jst(),
+            },
+            GenOutputs::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let notations = [
+            Notation {
+                hyphens: true,
+                ..Default::default()
+            },
+            Notation {
+                digit_chome: true,
+                ..Default::default()
+            },
+            Notation {
+                no_prefecture: true,
+                ..Default::default()
+            },
+            Notation {
+                no_building: true,
+                ..Default::default()
+            },
+        ];
+        let mut bad = Vec::new();
+        for town in 0..t.towns.len() {
+            for chome in 0..7 {
+                let h = Household {
+                    town,
+                    chome,
+                    ban: 12,
+                    go: 3,
+                    building: Some((9, 101)),
+                    members: Vec::new(),
+                };
+                let registered = address(&t, &h, Notation::default());
+                for n in notations {
+                    let written = address(&t, &h, n);
+                    let m = compare_address(&written, &registered);
+                    if !matches!(m, FieldMatch::Variant | FieldMatch::Equal) {
+                        bad.push(format!("{written} / {registered}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} mismatches: {:?}",
+            bad.len(),
+            &bad[..bad.len().min(20)]
+        );
+    }
+
     #[test]
     fn nonexistent_dates_do_not_exist() {
         let d = |y, m, d| Ymd::new(y, m, d).unwrap_or(Ymd::today_jst());
