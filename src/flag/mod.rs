@@ -514,12 +514,11 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let is_person_of = |rec: &Rec, reg: &RegRow| {
+        // `by_name`: the name must agree too (M11/M12 are not enough).
+        let is_person_of = |rec: &Rec, reg: &RegRow, by_name: bool| {
             let code = verdict::code_of(&verdict::compare(rec, reg, mode));
-            matches!(
-                code,
-                Code::M00 | Code::M01 | Code::M10 | Code::M11 | Code::M12
-            )
+            matches!(code, Code::M00 | Code::M01 | Code::M10)
+                || (!by_name && matches!(code, Code::M11 | Code::M12))
         };
         for a in wrong {
             let ra = self.rec(a);
@@ -527,18 +526,24 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let case = cases.get(&case_of(ra)).cloned().unwrap_or_default();
-            // Whose number does A carry? And who carries A's?
+            // Whose number does A carry? When A's own name agrees with the number's registry
+            // row, the row is A's (the birth date or sex is mistyped): only a member who also
+            // has that name could own it, not a twin who differs from it by name alone.
+            let fa = &verdicts[a as usize].fields;
+            let named = matches!(fa[0], FieldMatch::Equal | FieldMatch::Variant)
+                && fa[1] != FieldMatch::Differ;
             let owner = case
                 .iter()
                 .copied()
-                .filter(|&b| b != a && is_person_of(self.rec(b), reg_a))
+                .filter(|&b| b != a && is_person_of(self.rec(b), reg_a, named))
                 .min_by(|&x, &y| self.content_cmp(x, y));
+            // And who carries A's?
             let from_case = case
                 .iter()
                 .copied()
                 .filter(|&c| c != a && usable_number(self.rec(c)) != usable_number(ra))
                 .filter_map(|c| verdicts[c as usize].registry.map(|r| (c, r)))
-                .filter(|(_, r)| !r.removed && is_person_of(ra, r))
+                .filter(|(_, r)| !r.removed && is_person_of(ra, r, false))
                 .min_by(|x, y| self.content_cmp(x.0, y.0));
             let own = own_registry_row(ra, persons, reg_a.number());
             if owner.is_some() || own.is_some() {

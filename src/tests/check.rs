@@ -392,3 +392,57 @@ fn d03_without_a_job_needs_a_record_a_row_could_have_found() {
     let gaiji = gaiji.join("\n") + "\n";
     assert_eq!(check(&gaiji, &numberless, "gaiji"), ["V11"]);
 }
+
+/// Twin sisters in one case, one of them with her 性別 mistyped: her number's registry row is
+/// hers by name, so the mismatch is M20 on her record and nothing more. Her sister matches
+/// that row on everything but the name, which once made `check` call it her sister's number
+/// (L03).
+#[test]
+fn a_mistyped_sex_does_not_make_the_number_a_twins() {
+    use crate::rules::check_digit::{mhlw_check_digit, my_number_check_digit};
+    let dir = tempfile::tempdir().unwrap();
+    let number = |base: &str| format!("{base}{}", my_number_check_digit(base).unwrap());
+    let recipient = |body: &str| format!("{body}{}", mhlw_check_digit(body).unwrap());
+    let (hanako, momoko) = (number("40000000001"), number("40000000002"));
+    let address = "東京都千代田区千代田１丁目２番３号";
+    std::fs::write(
+        dir.path().join("registry.csv"),
+        format!(
+            "個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日\n\
+             {hanako},鈴木　花子,スズキ　ハナコ,19900505,2,{address},0,20200101\n\
+             {momoko},鈴木　桃子,スズキ　モモコ,19900505,2,{address},0,20200101\n"
+        ),
+    )
+    .unwrap();
+    let roster = |hanako_sex: &str| {
+        format!(
+            "保険者番号,受給者番号,ケース番号,世帯員番号,個人番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,資格取得日,資格喪失日,社会保険状況\n\
+             12130019,{},A001,01,{hanako},鈴木　花子,スズキ　ハナコ,19900505,{hanako_sex},1000001,{address},20200401,,0\n\
+             12130019,{},A001,02,{momoko},鈴木　桃子,スズキ　モモコ,19900505,2,1000001,{address},20200401,,0\n",
+            recipient("000101"),
+            recipient("000102"),
+        )
+    };
+    let codes = |roster: &str, name: &str| {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, roster).unwrap();
+        let out = dir.path().join(name);
+        let (code, _, err) = support::run(&[
+            "check",
+            path.to_str().unwrap(),
+            "--registry",
+            dir.path().join("registry.csv").to_str().unwrap(),
+            "--as-of",
+            "20261121",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(code <= 1, "{err}");
+        findings(&out)
+            .into_iter()
+            .map(|f| (f.0, f.2))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&roster("2"), "right"), []);
+    assert_eq!(codes(&roster("1"), "mistyped"), [("M20".to_string(), 2)]);
+}
