@@ -1571,18 +1571,17 @@ fn write_roster_row(
         out.next_serial - 1
     };
     let body = format!("{:06}", serial % 1_000_000);
-    let mut check = mhlw_check_digit(&body).unwrap_or(0);
+    let mut recipient = format!("{body}{}", mhlw_check_digit(&body).unwrap_or(0));
     let mut insurer = office.insurer_no.clone();
     let mut member = format!("{:02}", row.member);
     let mut sex = row.sex.to_string();
     match row.problem {
         Some(Problem::V02) => member = row.member.to_string(),
         Some(Problem::V04) => insurer = with_wrong_check_digit(&insurer),
-        Some(Problem::V05) => check = (check + 1) % 10,
+        Some(Problem::V05) => recipient = with_wrong_check_digit(&recipient),
         Some(Problem::V08) => sex = if row.sex == 1 { "男" } else { "女" }.to_string(),
         _ => {}
     }
-    let recipient = format!("{body}{check}");
     let head = format!(
         "{insurer},{recipient},K{:07},{member},{},",
         out.cases, row.number
