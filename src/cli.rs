@@ -541,7 +541,8 @@ pub fn run(
         match RunFile::read(path) {
             Ok(f) => file = Some(f),
             Err(e) => {
-                let _ = writeln!(stderr, "totsugo: {e}");
+                let text = crate::findings::mask::log_line(&e.to_string()).into_owned();
+                let _ = writeln!(stderr, "totsugo: {text}");
                 return exit::FAILED;
             }
         }

@@ -195,9 +195,13 @@ pub fn run_with(
     let mut night = NightState::new(nightly.as_ref());
     let enc = rc.output_encoding;
     let unmask = rc.rules.unmask;
-    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc)?;
+    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc, !unmask)?;
     let mut results_out = match &verdicts {
-        Some(_) => Some(ResultsWriter::create(&out.join("results.csv"), enc)?),
+        Some(_) => Some(ResultsWriter::create(
+            &out.join("results.csv"),
+            enc,
+            !unmask,
+        )?),
         None => None,
     };
     let mut corrections = CorrectionsOut::create(rc, &inputs, &files)?;
@@ -234,7 +238,7 @@ pub fn run_with(
                     .par_iter()
                     .zip(&vs[first..first + chunk.len()])
                     .map_init(
-                        || RowFormatter::for_review(enc),
+                        || RowFormatter::for_review(enc, !unmask),
                         |fmt, (rec, v)| {
                             let f = verdict::finding(rec, v, &files, unmask);
                             let mut row = Vec::with_capacity(160);

@@ -467,7 +467,11 @@ fn run_once(
         .collect();
     let names = file_names(&cfg.rosters);
     let mut outputs = Outputs {
-        findings: FindingsWriter::create(&out.join("findings.csv"), cfg.output_encoding)?,
+        findings: FindingsWriter::create(
+            &out.join("findings.csv"),
+            cfg.output_encoding,
+            !cfg.rules.unmask,
+        )?,
         corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
         corrections_dir: tempfile::Builder::new()
             .prefix(".totsugo-corrections-")

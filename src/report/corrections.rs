@@ -27,7 +27,8 @@ pub struct ReviewCorrections {
 
 impl ReviewCorrections {
     pub fn create(path: &Path, enc: OutputEncoding) -> Result<ReviewCorrections, Error> {
-        let mut out = CsvOut::for_review(path, enc)?;
+        // Full My Numbers: the file is for re-registration. Formulas are still defused.
+        let mut out = CsvOut::for_review(path, enc, false)?;
         let header: Vec<&str> = LEAD
             .iter()
             .copied()

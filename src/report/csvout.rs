@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::atomic::AtomicFile;
 use crate::error::Error;
+use crate::findings::mask::review_cell;
 use crate::ingest::Encoding;
 
 /// `--output-encoding`: how findings, results and corrections.csv are written.
@@ -77,6 +78,9 @@ pub fn encode<'a>(s: &'a str, enc: Encoding, replaced: &mut u64) -> Cow<'a, [u8]
 pub struct RowFormatter {
     encoding: Encoding,
     crlf: bool,
+    /// A review file's cells go through [`review_cell`] (`Some(mask)`: mask My Numbers too);
+    /// a re-import file's (`None`) are written exactly.
+    review: Option<bool>,
     /// Characters replaced by 〓 because the output encoding cannot hold them.
     pub replaced: u64,
 }
@@ -86,13 +90,19 @@ impl RowFormatter {
         RowFormatter {
             encoding,
             crlf,
+            review: None,
             replaced: 0,
         }
     }
 
-    /// For a review file (findings, results, corrections.csv): CRLF.
-    pub fn for_review(enc: OutputEncoding) -> RowFormatter {
-        RowFormatter::new(enc.encoding(), true)
+    /// For a review file (findings, results, corrections.csv): CRLF, and every cell through
+    /// [`review_cell`] (no live formula, no raw control character, no over-long value; My
+    /// Numbers masked when `mask`).
+    pub fn for_review(enc: OutputEncoding, mask: bool) -> RowFormatter {
+        RowFormatter {
+            review: Some(mask),
+            ..RowFormatter::new(enc.encoding(), true)
+        }
     }
 
     pub fn encoding(&self) -> Encoding {
@@ -102,9 +112,16 @@ impl RowFormatter {
     /// Appends one row of text fields, each encoded, to `out`.
     pub fn text_row<S: AsRef<str>>(&mut self, fields: &[S], out: &mut Vec<u8>) {
         let mut replaced = 0;
-        let encoded: Vec<Cow<[u8]>> = fields
+        let cells: Vec<Cow<str>> = match self.review {
+            Some(mask) => fields
+                .iter()
+                .map(|f| review_cell(f.as_ref(), mask))
+                .collect(),
+            None => fields.iter().map(|f| Cow::Borrowed(f.as_ref())).collect(),
+        };
+        let encoded: Vec<Cow<[u8]>> = cells
             .iter()
-            .map(|f| encode(f.as_ref(), self.encoding, &mut replaced))
+            .map(|f| encode(f, self.encoding, &mut replaced))
             .collect();
         self.replaced += replaced;
         self.bytes_row(&encoded, out);
@@ -170,9 +187,11 @@ impl CsvOut {
     }
 
     /// A review file (findings, results, corrections.csv): CRLF, as Excel on the clerk's desk
-    /// expects.
-    pub fn for_review(path: &Path, enc: OutputEncoding) -> Result<CsvOut, Error> {
-        CsvOut::create(path, enc.encoding(), enc == OutputEncoding::Utf8Bom, true)
+    /// expects, cells as [`RowFormatter::for_review`] writes them.
+    pub fn for_review(path: &Path, enc: OutputEncoding, mask: bool) -> Result<CsvOut, Error> {
+        let mut out = CsvOut::create(path, enc.encoding(), enc == OutputEncoding::Utf8Bom, true)?;
+        out.fmt = RowFormatter::for_review(enc, mask);
+        Ok(out)
     }
 
     fn err(&self, e: impl Into<std::io::Error>) -> Error {

@@ -29,8 +29,9 @@ pub struct FindingsWriter {
 }
 
 impl FindingsWriter {
-    pub fn create(path: &Path, enc: OutputEncoding) -> Result<FindingsWriter, Error> {
-        let mut out = CsvOut::for_review(path, enc)?;
+    /// `mask`: My Numbers masked in every cell (all but `--unmask`).
+    pub fn create(path: &Path, enc: OutputEncoding, mask: bool) -> Result<FindingsWriter, Error> {
+        let mut out = CsvOut::for_review(path, enc, mask)?;
         out.text_row(&HEADER)?;
         Ok(FindingsWriter {
             out,

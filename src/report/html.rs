@@ -22,6 +22,7 @@ use std::path::Path;
 use super::atomic::AtomicFile;
 use super::summary::{InputSummary, Summary};
 use crate::error::Error;
+use crate::findings::mask::{escape_controls, mask_number_runs};
 use crate::findings::{Action, Code, Finding, Severity};
 
 pub const FILE_NAME: &str = "report.html";
@@ -151,6 +152,7 @@ pub fn now_jst() -> String {
 /// HTML text with `& < > " '` escaped, and digit runs that could be a My Number masked.
 fn esc(s: &str) -> String {
     let masked = mask_number_runs(s);
+    let masked = escape_controls(&masked);
     let mut out = String::with_capacity(masked.len() + 8);
     for c in masked.chars() {
         match c {
@@ -163,70 +165,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-fn is_digit(c: char) -> bool {
-    c.is_ascii_digit() || ('０'..='９').contains(&c)
-}
-
-fn is_separator(c: char) -> bool {
-    matches!(c, '-' | '－' | 'ー' | '‐' | '−' | ' ' | '　')
-}
-
-/// Masks, as findings.csv does (`********1234`), every digit but the last 4 of
-/// - a run of 11 or more digits (ASCII or full-width): a My Number, or one with a digit too
-///   many or too few (an 11-digit 住民票コード is masked in findings.csv too);
-/// - three groups of 4 digits joined by single hyphens or spaces (`1234-5678-9018`).
-///
-/// Dates (8 digits), 保険者番号 (6 or 8) and 受給者番号 (7) stay as they are.
-fn mask_number_runs(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = chars.clone();
-    let mut i = 0;
-    while i < chars.len() {
-        if !is_digit(chars[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && is_digit(chars[i]) {
-            i += 1;
-        }
-        let mut end = i;
-        let mut digits = end - start;
-        // 4-4-4 groups with one separator between them.
-        if digits == 4 {
-            let mut groups = 1;
-            let mut j = end;
-            while groups < 3
-                && j + 4 < chars.len()
-                && is_separator(chars[j])
-                && chars[j + 1..j + 5].iter().all(|c| is_digit(*c))
-                && chars.get(j + 5).is_none_or(|c| !is_digit(*c))
-            {
-                groups += 1;
-                j += 5;
-            }
-            if groups == 3 {
-                end = j;
-                digits = 12;
-                i = j;
-            }
-        }
-        if digits >= 11 {
-            let mut left = digits - 4;
-            for c in &mut out[start..end] {
-                if left == 0 {
-                    break;
-                }
-                if is_digit(*c) {
-                    *c = '*';
-                    left -= 1;
-                }
-            }
-        }
-    }
-    out.into_iter().collect()
 }
 
 /// `1234567` → `1,234,567`.
@@ -1006,34 +944,6 @@ mod tests {
             message: message.into(),
             action: Action::Review,
             related: Some(Source { file: 1, line: 7 }),
-        }
-    }
-
-    #[test]
-    fn masks_number_runs_as_findings_csv_does() {
-        assert_eq!(
-            mask_number_runs("番号 123456789018 です"),
-            "番号 ********9018 です"
-        );
-        assert_eq!(
-            mask_number_runs("１２３４５６７８９０１８"),
-            "********９０１８"
-        );
-        assert_eq!(mask_number_runs("1234-5678-9018"), "****-****-9018");
-        assert_eq!(mask_number_runs("1234 5678 9018"), "**** **** 9018");
-        // 11 digits (a 住民票コード) and 13 digits are masked like the number field.
-        assert_eq!(mask_number_runs("12345678901"), "*******8901");
-        assert_eq!(mask_number_runs("1234567890123"), "*********0123");
-        // Dates, 保険者番号, 受給者番号, two dates in a row, an already masked number.
-        for keep in [
-            "取得 20200401・継続中",
-            "保険者番号 12130019・受給者番号 0001016",
-            "20200401 20210401",
-            "1234-5678",
-            "********9018",
-            "12345-67890-12345",
-        ] {
-            assert_eq!(mask_number_runs(keep), keep);
         }
     }
 

@@ -29,8 +29,9 @@ pub struct ResultsWriter {
 }
 
 impl ResultsWriter {
-    pub fn create(path: &Path, enc: OutputEncoding) -> Result<ResultsWriter, Error> {
-        let mut out = CsvOut::for_review(path, enc)?;
+    /// `mask`: My Numbers masked in every cell (all but `--unmask`).
+    pub fn create(path: &Path, enc: OutputEncoding, mask: bool) -> Result<ResultsWriter, Error> {
+        let mut out = CsvOut::for_review(path, enc, mask)?;
         out.text_row(&HEADER)?;
         Ok(ResultsWriter { out })
     }

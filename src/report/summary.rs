@@ -184,10 +184,39 @@ impl Summary {
         }
     }
 
+    /// The summary as written: unless `--unmask`, every text that comes from the data (office
+    /// keys, file names, notes, extra column names) has its My Numbers masked; two offices
+    /// whose keys mask alike are counted together. Control characters are escaped by JSON.
+    fn masked_copy(&self) -> Summary {
+        let mut s = self.clone();
+        if !s.masked {
+            return s;
+        }
+        let mask = |v: &str| crate::findings::mask::mask_number_runs(v).into_owned();
+        let mut by_office: BTreeMap<String, OfficeCounts> = BTreeMap::new();
+        for (office, counts) in std::mem::take(&mut s.by_office) {
+            let into = by_office.entry(mask(&office)).or_default();
+            into.rows += counts.rows;
+            for (code, n) in counts.by_code {
+                *into.by_code.entry(code).or_default() += n;
+            }
+        }
+        s.by_office = by_office;
+        for input in &mut s.inputs {
+            input.path = mask(&input.path);
+            input.note = input.note.as_deref().map(mask);
+            input.corrections_file = input.corrections_file.as_deref().map(mask);
+            for c in &mut input.extra_columns {
+                *c = mask(c);
+            }
+        }
+        s
+    }
+
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         let mut f = AtomicFile::create(path)?;
-        let json =
-            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = serde_json::to_string_pretty(&self.masked_copy())
+            .map_err(|e| Error::Internal(e.to_string()))?;
         f.write_all(json.as_bytes())
             .and_then(|_| f.write_all(b"\n"))
             .map_err(|source| Error::Write {

@@ -14,5 +14,6 @@ mod golden;
 mod html;
 mod props;
 mod run;
+mod security;
 pub(crate) mod support;
 mod synth;
