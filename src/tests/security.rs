@@ -37,7 +37,7 @@ fn valid_my_numbers(text: &str) -> Vec<String> {
             continue;
         }
         let grouping = matches!(c, '-' | '－' | ' ' | '　')
-            && run.len() % 4 == 0
+            && run.len().is_multiple_of(4)
             && !run.is_empty()
             && chars.get(i + 1).and_then(|c| digit_value(*c)).is_some();
         if !grouping {
