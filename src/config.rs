@@ -52,6 +52,7 @@ pub struct RunFile {
 impl RunFile {
     /// Reads `path`; relative paths inside become relative to its folder.
     pub fn read(path: &Path) -> Result<RunFile, Error> {
+        crate::ingest::encoding::open_input(path, &path.display().to_string())?;
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
             path: path.display().to_string(),
             source,

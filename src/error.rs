@@ -19,6 +19,11 @@ pub enum Error {
     },
     #[error("{path}: ファイルが空です（見出し行がありません）")]
     EmptyFile { path: String },
+    /// Lines, but every one empty or only commas and spaces: the header row is missing.
+    #[error(
+        "{path}: 見出し行がありません（{lines} 行すべてが空欄かカンマ・空白だけの行です）。1行目に列名の見出し行を入れてください"
+    )]
+    NoHeader { path: String, lines: u64 },
     #[error("{path}: 見出し行の{column}列目を {encoding} として読めません（{bytes}）{hint}")]
     HeaderDecode {
         path: String,

@@ -269,10 +269,7 @@ fn bad(path: &str, message: String) -> Error {
 impl Table {
     fn read(path: &Path) -> Result<Table, Error> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: name.clone(),
-            source,
-        })?;
+        let bytes = crate::ingest::encoding::read_input(path, &name)?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let text = match std::str::from_utf8(body) {
             Ok(t) => t.to_string(),
@@ -399,10 +396,7 @@ fn read_results(path: &Path) -> Result<Vec<(String, u64, String)>, Error> {
 /// Roster file names and their record count, from summary.json's inputs.
 fn read_rosters(path: &Path) -> Result<(BTreeSet<String>, u64), Error> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: name.clone(),
-        source,
-    })?;
+    let bytes = crate::ingest::encoding::read_input(path, &name)?;
     let v: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| bad(&name, format!("JSON として読めません: {e}")))?;
     let inputs = v["inputs"].as_array().ok_or_else(|| {

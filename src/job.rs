@@ -4,9 +4,10 @@
 //!
 //! Order of a run, and what an interruption leaves:
 //!
-//! 1. Take the lock (state folder, or the output folder without one). Another live run: exit 2.
-//! 2. Remove temp files a killed run left in the output and state folders (`.totsugo-*`; only
-//!    under the lock, so never another run's).
+//! 1. Claim the state and output folders ([`lock::claim`]): 0700, locked (another live run in
+//!    either: exit 2), and the temp files a killed run left there removed (only under the lock,
+//!    so never another run's).
+//! 2. (Nothing else touches the folders before the lock is held.)
 //! 3. Load the baseline; damaged, or missing where one was written before: exit 2, nothing
 //!    touched. `--reset-baseline` starts over explicitly.
 //! 4. The pipeline writes every output to temp files; SIGINT/SIGTERM up to here: exit 2,
@@ -16,14 +17,14 @@
 //!    missing them.
 //! 6. The lock is released (also by the kernel if the process dies).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::exit::Outcome;
 use crate::log::Log;
 use crate::pipeline::{self, Nightly, PipelineConfig};
 use crate::state::baseline::{Baseline, Loaded};
-use crate::state::lock::{self, Lock, Previous};
+use crate::state::lock;
 
 /// A checked `run`.
 #[derive(Debug, Clone)]
@@ -37,29 +38,7 @@ pub struct JobConfig {
 
 pub fn run(cfg: &JobConfig, log: &mut Log) -> Result<Outcome, Error> {
     let out = &cfg.pipeline.roster.out;
-    let lock_dir = cfg.state.as_deref().unwrap_or(out);
-    let (lock, previous) = Lock::acquire(lock_dir)?;
-    if let Previous::TakenOver { pid, started } = &previous {
-        let state = if lock::alive(*pid) {
-            "その PID では今は別のプロセスが動いています"
-        } else {
-            "そのプロセスはもうありません"
-        };
-        log.warn(format!(
-            "前回の実行（PID {pid}、{started} 開始）は途中で終わっていました（{state}）。ロックを引き継ぎます。\
-             前回の出力と基準は最後に完了した実行のままです"
-        ));
-    }
-    lock::create_private_dir(out)?;
-    let mut removed = remove_stale_temps(out);
-    if let Some(state) = &cfg.state {
-        removed += remove_stale_temps(state);
-    }
-    if removed > 0 {
-        log.detail(format!(
-            "中断された実行の一時ファイルを {removed} 個消しました"
-        ));
-    }
+    let claimed = lock::claim(out, cfg.state.as_deref(), log)?;
 
     let loaded = match &cfg.state {
         None => None,
@@ -82,6 +61,14 @@ pub fn run(cfg: &JobConfig, log: &mut Log) -> Result<Outcome, Error> {
         }
         (Some(_), Some(Loaded::Baseline(b))) => {
             log.detail(format!("前回の基準（{}）: {} 件", b.as_of, b.len()));
+            if b.renormalized() {
+                log.warn(format!(
+                    "前回の基準は正規化の版 {} で作られました（今回は版 {}）。今夜は氏名・カナ・住所の表記の違いを変更（N02）とせず、\
+                     個人番号・生年月日・性別だけを比べて、基準を新しい版で作り直します",
+                    b.normalization,
+                    crate::normalize::NORMALIZATION_VERSION
+                ));
+            }
             Some(Nightly::Compare(b))
         }
     };
@@ -96,42 +83,6 @@ pub fn run(cfg: &JobConfig, log: &mut Log) -> Result<Outcome, Error> {
             crate::state::baseline::path(state).display()
         ));
     }
-    drop(lock);
+    drop(claimed);
     Ok(ran.outcome)
-}
-
-/// Removes `.totsugo-*` temp files and folders a killed run left in `dir`; returns how many.
-/// A previous `corrections/` moved aside by a run killed mid-swap (only where the atomic
-/// exchange is not available) is put back first.
-fn remove_stale_temps(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut names: Vec<(String, std::path::PathBuf)> = entries
-        .flatten()
-        .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
-        .filter(|(name, _)| name.starts_with(".totsugo-"))
-        .collect();
-    names.sort();
-    let corrections = dir.join("corrections");
-    if !corrections.exists()
-        && let Some((_, old)) = names
-            .iter()
-            .find(|(name, _)| name.starts_with(".totsugo-old-corrections-"))
-    {
-        let _ = std::fs::rename(old, &corrections);
-    }
-    let mut n = 0;
-    for (_, path) in names {
-        if !path.exists() {
-            continue;
-        }
-        let gone = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        n += gone.is_ok() as usize;
-    }
-    n
 }

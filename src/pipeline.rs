@@ -74,8 +74,13 @@ pub struct Ran {
     pub baseline: Option<Baseline>,
 }
 
+/// `match` and `check`: the output folder claimed (0700, locked, a killed run's temp files
+/// removed) for one run.
 pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
-    run_with(cfg, None, log).map(|r| r.outcome)
+    let claimed = crate::state::lock::claim(&cfg.roster.out, None, log)?;
+    let ran = run_with(cfg, None, log).map(|r| r.outcome);
+    drop(claimed);
+    ran
 }
 
 /// One run; with `nightly`, N01/N02 against the baseline and the next baseline built.
@@ -485,6 +490,9 @@ impl<'b> NightState<'b> {
                 },
                 previous_as_of: previous.map(|b| b.as_of.clone()),
                 previous_records: previous.map_or(0, |b| b.len() as u64),
+                renormalized_from: previous
+                    .filter(|b| b.renormalized())
+                    .map(|b| b.normalization),
                 ..BaselineSummary::default()
             },
         }
@@ -518,7 +526,24 @@ impl<'b> NightState<'b> {
             ],
             verified,
         );
-        let known: Vec<Entry> = olds.iter().filter(|o| o.verified).copied().collect();
+        // A baseline from another normalizer version is re-keyed: its 氏名, カナ and 住所
+        // hashes are taken as tonight's, so a notation the new normalizer reads differently is
+        // no change (the number, birth date and sex are still compared), and the entries kept
+        // for tomorrow carry the new hashes.
+        let renormalized = self.previous.is_some_and(Baseline::renormalized);
+        let known: Vec<Entry> = olds
+            .iter()
+            .filter(|o| o.verified)
+            .map(|o| {
+                let mut o = *o;
+                if renormalized {
+                    for i in crate::state::baseline::NORMALIZED_FIELDS {
+                        o.fields[i] = entry.fields[i];
+                    }
+                }
+                o
+            })
+            .collect();
         if verified {
             self.counts.verified += 1;
             self.next.push(entry);

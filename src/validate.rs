@@ -159,7 +159,17 @@ fn check_record(
     keep: bool,
 ) -> Checked {
     let mut line_issues = Vec::new();
-    if raw.len() != columns.width {
+    if raw.cut > 0 {
+        line_issues.push(LineIssue {
+            code: Code::V16,
+            field: String::new(),
+            message: format!(
+                "行が長すぎます（{} バイト、上限 {} バイト）。この行は読み飛ばしました。名簿の出力をやり直してください",
+                raw.cut,
+                ingest::reader::MAX_RECORD_BYTES
+            ),
+        });
+    } else if raw.len() != columns.width {
         let span = if raw.end_line > raw.line {
             format!(
                 "（{}行目から{}行目までが1件として読まれました。引用符「\"」の閉じ忘れの可能性があります）",
@@ -218,9 +228,11 @@ fn check_record(
     let values: [&str; KEYS] = std::array::from_fn(|k| columns.columns[k].map_or("", field));
     if !line_issues.is_empty() {
         line_issues.sort_by_key(|i| i.code);
+        let cut =
+            |k: RosterKey| crate::findings::mask::cut_long(values[k.index()].trim()).into_owned();
         return Checked::Unreadable {
-            insurer_no: values[RosterKey::InsurerNo.index()].trim().to_string(),
-            recipient_no: values[RosterKey::RecipientNo.index()].trim().to_string(),
+            insurer_no: cut(RosterKey::InsurerNo),
+            recipient_no: cut(RosterKey::RecipientNo),
             issues: line_issues,
         };
     }
@@ -418,6 +430,8 @@ struct Outputs {
 
 pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
     let started = Instant::now();
+    // The output folder, claimed for this run (0700, locked, a killed run's temp files gone).
+    let _claimed = crate::state::lock::claim(&cfg.out, None, log)?;
     // Files whose encoding must be decided on the whole file (see `FileInfo::provisional`).
     let mut full_sniff = vec![false; cfg.rosters.len()];
     loop {
@@ -473,9 +487,7 @@ fn run_once(
             !cfg.rules.unmask,
         )?,
         corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
-        corrections_dir: tempfile::Builder::new()
-            .prefix(".totsugo-corrections-")
-            .tempdir_in(out)
+        corrections_dir: crate::state::lock::private_tempdir(".totsugo-corrections-", out)
             .map_err(|source| Error::Write {
                 path: out.display().to_string(),
                 source,
@@ -580,10 +592,8 @@ pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Resu
     } else if final_dir.exists() {
         // No RENAME_EXCHANGE here (not Linux, or a filesystem without it): two renames. A
         // kill between them leaves the old folder as .totsugo-old-corrections-*, which the
-        // next `run` puts back (job::remove_stale_temps).
-        let old = tempfile::Builder::new()
-            .prefix(".totsugo-old-corrections-")
-            .tempdir_in(out)
+        // next run puts back (state::lock::claim).
+        let old = crate::state::lock::private_tempdir(".totsugo-old-corrections-", out)
             .map_err(werr)?
             .keep();
         // rename() replaces an empty folder; move the old one aside first.

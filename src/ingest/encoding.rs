@@ -51,6 +51,74 @@ pub struct FileInfo {
 
 const CHUNK: usize = 1 << 20;
 
+/// Opens an input file for reading, refusing anything that is not a regular file (exit 2): a
+/// FIFO with no writer would block the run forever while it holds the lock, a device such as
+/// `/dev/zero` never ends, and a folder has no rows. Symbolic links are followed and judged by
+/// what they point at. The file is opened non-blocking (Linux) and checked again once open, so
+/// a FIFO swapped in after the first check cannot hang the open either.
+pub fn open_input(path: &Path, display: &str) -> Result<File, Error> {
+    let read_err = |source| Error::Read {
+        path: display.to_string(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    not_regular(&meta.file_type(), display)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = opts.open(path).map_err(read_err)?;
+    not_regular(&file.metadata().map_err(read_err)?.file_type(), display)?;
+    Ok(file)
+}
+
+/// A small input read whole (a config, schema, ack or truth file) through [`open_input`].
+pub fn read_input(path: &Path, display: &str) -> Result<Vec<u8>, Error> {
+    let mut file = open_input(path, display)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|source| Error::Read {
+        path: display.to_string(),
+        source,
+    })?;
+    Ok(bytes)
+}
+
+fn not_regular(t: &std::fs::FileType, display: &str) -> Result<(), Error> {
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_dir() {
+        "フォルダ"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                "名前付きパイプ（FIFO）"
+            } else if t.is_char_device() || t.is_block_device() {
+                "デバイス"
+            } else if t.is_socket() {
+                "ソケット"
+            } else {
+                "通常のファイル以外"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "通常のファイル以外"
+        }
+    };
+    Err(Error::Unsupported {
+        path: display.to_string(),
+        message: format!(
+            "{what}です。入力には通常のファイルを指定してください（パイプやデバイスからは読みません。一度ファイルに保存してから指定してください）"
+        ),
+    })
+}
+
 /// How much of a BOM-less file [`sniff`] reads before deciding UTF-8 provisionally.
 pub const PREFIX: u64 = 4 << 20;
 
@@ -82,7 +150,7 @@ fn sniff_opts(
         path: display.to_string(),
         source,
     };
-    let mut file = File::open(path).map_err(read_err)?;
+    let mut file = open_input(path, display)?;
     let size = file.metadata().map_err(read_err)?.len();
     let mut buf = vec![0u8; CHUNK];
     // Carry the up-to-3 bytes of a UTF-8 sequence cut by a chunk boundary.
@@ -98,6 +166,8 @@ fn sniff_opts(
     let mut utf8_lines: u64 = 0;
     let mut eof = false;
     loop {
+        // SIGINT/SIGTERM: stop within a chunk (1 MiB), even on a file of many gigabytes.
+        crate::cancel::check()?;
         let n = file.read(&mut buf).map_err(read_err)?;
         if n == 0 {
             eof = true;

@@ -19,6 +19,17 @@ pub const MAX_RECORD_LINES: u64 = 20;
 /// Bytes read from the file at a time; a block holds the whole records of one read or more.
 const READ_SIZE: usize = 1 << 20;
 
+/// A record longer than this is not held: its first [`LONG_RECORD_KEPT`] bytes are kept, the
+/// rest is read past to the end of its line, and the record is reported as unreadable with its
+/// size ([`Span::cut`]), so a file with one endless line (a corrupt export, `/dev/zero` copied
+/// to a file) costs bounded memory. Shorter records with an over-long field are read whole and
+/// the field is cut later ([`crate::findings::mask::MAX_FIELD_BYTES`]).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// What is kept of a record over [`MAX_RECORD_BYTES`] (enough for the first fields: the
+/// 保険者番号 and 受給者番号 that name the record in findings.csv).
+const LONG_RECORD_KEPT: usize = 4096;
+
 /// Where one record lies in its [`Block`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -27,6 +38,9 @@ pub struct Span {
     pub end: usize,
     pub line: u64,
     pub end_line: u64,
+    /// 0, or the size in bytes of a record over [`MAX_RECORD_BYTES`] of which only the first
+    /// bytes were kept: the record is unreadable (V16 with its size).
+    pub cut: u64,
 }
 
 /// Whole records read from a file: the bytes and where each record lies. Blank lines are
@@ -57,6 +71,7 @@ impl Block {
             return Fields {
                 line: span.line,
                 end_line: span.end_line,
+                cut: span.cut,
                 bytes: rec.as_slice(),
                 ranges: &scratch.ranges,
             };
@@ -65,6 +80,7 @@ impl Block {
         Fields {
             line: span.line,
             end_line: span.end_line,
+            cut: span.cut,
             bytes,
             ranges: &scratch.ranges,
         }
@@ -116,6 +132,8 @@ pub struct Fields<'a> {
     pub line: u64,
     /// Physical line of the record's last line.
     pub end_line: u64,
+    /// See [`Span::cut`]: non-zero for a record too long to hold (unreadable).
+    pub cut: u64,
     /// The bytes the ranges point into. Anything between fields is ASCII (commas).
     bytes: &'a [u8],
     ranges: &'a [Range<usize>],
@@ -406,10 +424,7 @@ fn is_blank(bytes: &[u8], scratch: &mut ByteRecord) -> bool {
 impl RecordReader {
     /// Opens the file, skips a UTF-8 BOM and reads the header row (the first non-blank one).
     pub fn open(info: &FileInfo) -> Result<RecordReader, Error> {
-        let file = File::open(&info.path).map_err(|source| Error::Read {
-            path: info.display.clone(),
-            source,
-        })?;
+        let file = super::encoding::open_input(&info.path, &info.display)?;
         let mut r = RecordReader {
             file,
             display: info.display.clone(),
@@ -427,14 +442,26 @@ impl RecordReader {
         if info.bom && r.buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
             r.pos = 3;
         }
+        // Blank lines that held something (commas, spaces): a file of only those has no header,
+        // which is not the same as an empty file.
+        let mut filled_blanks: u64 = 0;
         let head = loop {
             match r.next_span()? {
+                None if filled_blanks > 0 => {
+                    return Err(Error::NoHeader {
+                        path: info.display.clone(),
+                        lines: r.stats.blank_lines,
+                    });
+                }
                 None => {
                     return Err(Error::EmptyFile {
                         path: info.display.clone(),
                     });
                 }
-                Some((span, true)) => r.stats.blank_lines += span.end_line - span.line + 1,
+                Some((span, true)) => {
+                    r.stats.blank_lines += span.end_line - span.line + 1;
+                    filled_blanks += (span.end > span.start) as u64;
+                }
                 Some((span, false)) => break span,
             }
         };
@@ -470,6 +497,9 @@ impl RecordReader {
 
     /// Appends up to [`READ_SIZE`] bytes to `buf`, hashing them; sets `eof` at the end.
     fn fill_buf(&mut self) -> Result<(), Error> {
+        // Every read loop passes here (the header search, the blocks, the hash of the rest):
+        // SIGINT/SIGTERM stop the run within one read.
+        crate::cancel::check()?;
         let before = self.buf.len();
         let n = (&mut self.file)
             .take(READ_SIZE as u64)
@@ -495,6 +525,7 @@ impl RecordReader {
             end: s.end,
             line: self.line,
             end_line: self.line + s.lines - 1,
+            cut: 0,
         };
         self.pos = s.next;
         self.line += s.lines;
@@ -511,8 +542,68 @@ impl RecordReader {
             if self.eof {
                 return Ok(None);
             }
+            if self.buf.len() - self.pos > MAX_RECORD_BYTES {
+                return self.skip_long_record().map(|s| Some((s, false)));
+            }
             self.fill_buf()?;
         }
+    }
+
+    /// The record at `pos` is over [`MAX_RECORD_BYTES`] and not finished: keep its first
+    /// [`LONG_RECORD_KEPT`] bytes, read past the rest to the end of its first line (the rule of
+    /// an unclosed quote: the record is cut back to its own line), and hand it out as a cut
+    /// span. Memory stays at one read.
+    fn skip_long_record(&mut self) -> Result<Span, Error> {
+        let start = self.pos;
+        // The first line break ends it (an unclosed quote's rule); one within the head makes
+        // it an ordinary record, cut back to its line.
+        if let Some(off) = memchr::memchr(b'\n', &self.buf[start..]) {
+            let p = start + off;
+            if off <= LONG_RECORD_KEPT {
+                let span = Span {
+                    start,
+                    end: without_cr(&self.buf, start, p),
+                    line: self.line,
+                    end_line: self.line,
+                    cut: 0,
+                };
+                self.pos = p + 1;
+                self.line += 1;
+                return Ok(span);
+            }
+        }
+        let keep_end = start + LONG_RECORD_KEPT;
+        let mut dropped: u64 = 0;
+        let mut searched = keep_end;
+        let lf = loop {
+            if let Some(off) = memchr::memchr(b'\n', &self.buf[searched..]) {
+                break Some(searched + off);
+            }
+            if self.eof {
+                break None;
+            }
+            // Nothing past the head is kept: drop it before reading on.
+            dropped += (self.buf.len() - keep_end) as u64;
+            self.buf.truncate(keep_end);
+            searched = keep_end;
+            self.fill_buf()?;
+        };
+        let (size, next) = match lf {
+            Some(p) => (dropped + (p - start) as u64, p + 1),
+            None => (dropped + (self.buf.len() - start) as u64, self.buf.len()),
+        };
+        let span = Span {
+            start,
+            end: keep_end,
+            line: self.line,
+            end_line: self.line,
+            cut: size,
+        };
+        // The buffer becomes [.. head][what follows the line ..].
+        self.buf.drain(keep_end..next);
+        self.pos = keep_end;
+        self.line += 1;
+        Ok(span)
     }
 
     /// Fills `block` (recycled: its allocations are reused) with the whole records of the next
@@ -530,6 +621,11 @@ impl RecordReader {
             }
             if !block.spans.is_empty() || block.blank_lines > 0 || self.eof {
                 break;
+            }
+            if self.buf.len() - self.pos > MAX_RECORD_BYTES {
+                let span = self.skip_long_record()?;
+                block.spans.push(span);
+                continue;
             }
             // Not one whole record yet (a record longer than what is read): read on.
             self.fill_buf()?;
@@ -604,6 +700,7 @@ mod tests {
             end: block.data.len(),
             line: 2,
             end_line: 2,
+            cut: 0,
         });
         let mut scratch = FieldScratch::default();
         let raw = block.fields(&block.spans[0], &mut scratch).to_raw();

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::{Block, Encoding, FieldScratch, Fields, ReadStats, RecordReader, decode_field};
 use crate::error::Error;
 use crate::findings::Code;
+use crate::findings::mask::MAX_FIELD_BYTES;
 
 /// A line of a reference file that could not be read (V14/V16 in findings.csv with that file's
 /// name).
@@ -41,6 +42,32 @@ impl<'a> TextRow<'a> {
     /// Decodes `fields`; a wrong column count (V16) or an undecodable field (V14) is a
     /// [`BadLine`].
     pub fn decode(fields: Fields<'a>, enc: Encoding, width: usize) -> Result<TextRow<'a>, BadLine> {
+        if fields.cut > 0 {
+            return Err(BadLine {
+                line: fields.line,
+                code: Code::V16,
+                message: format!(
+                    "行が長すぎます（{} バイト、上限 {} バイト）。この行は読み飛ばしました",
+                    fields.cut,
+                    super::reader::MAX_RECORD_BYTES
+                ),
+            });
+        }
+        if let Some((i, f)) = fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
+        {
+            return Err(BadLine {
+                line: fields.line,
+                code: Code::V16,
+                message: format!(
+                    "{}列目が {} バイトあります（1項目は {MAX_FIELD_BYTES} バイトまで）。この行は読み飛ばしました",
+                    i + 1,
+                    f.len()
+                ),
+            });
+        }
         if fields.len() != width {
             return Err(BadLine {
                 line: fields.line,

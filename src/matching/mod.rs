@@ -245,13 +245,12 @@ impl<'a> CorrectionsOut<'a> {
     ) -> Result<CorrectionsOut<'a>, Error> {
         let out = &rc.out;
         let review = ReviewCorrections::create(&out.join("corrections.csv"), rc.output_encoding)?;
-        let dir = tempfile::Builder::new()
-            .prefix(".totsugo-corrections-")
-            .tempdir_in(out)
-            .map_err(|source| Error::Write {
+        let dir = crate::state::lock::private_tempdir(".totsugo-corrections-", out).map_err(
+            |source| Error::Write {
                 path: out.display().to_string(),
                 source,
-            })?;
+            },
+        )?;
         Ok(CorrectionsOut {
             review,
             dir,

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use super::csvout::{CsvOut, OutputEncoding, encode};
 use crate::error::Error;
 use crate::findings::Action;
+use crate::findings::mask::{MAX_FIELD_BYTES, cut_value};
 use crate::ingest::FileInfo;
 use crate::schema::{ColumnMap, RosterKey};
 
@@ -114,6 +115,13 @@ impl RosterCorrections {
                 .and_then(|f| changed.get(*f).copied().flatten());
             row.push(match new {
                 Some(v) => encode(v, enc, &mut replaced).into_owned(),
+                // An over-long column the layout does not claim is cut here too (contract).
+                None if bytes.len() > MAX_FIELD_BYTES => {
+                    let text = crate::ingest::decode_field(bytes, enc)
+                        .map(|s| s.into_owned())
+                        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned());
+                    encode(&cut_value(&text, bytes.len()), enc, &mut replaced).into_owned()
+                }
                 None => bytes.to_vec(),
             });
         }

@@ -56,6 +56,10 @@ pub struct BaselineSummary {
     /// The run date of the baseline compared with (YYYYMMDD).
     pub previous_as_of: Option<String>,
     pub previous_records: u64,
+    /// The baseline was written by another normalization version (this one's number): it was
+    /// re-keyed tonight, 氏名・カナ・住所 not compared for N02.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renormalized_from: Option<u32>,
     /// Records verified tonight (M00/M01 without エラー).
     pub verified: u64,
     /// New records verified tonight.

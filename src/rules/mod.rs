@@ -22,6 +22,7 @@ mod text;
 
 use std::borrow::Cow;
 
+use crate::findings::mask::{MAX_FIELD_BYTES, cut_value};
 use crate::findings::{Action, Code};
 use crate::schema::{Layout, RosterKey};
 use date::Ymd;
@@ -158,6 +159,24 @@ pub fn check_roster_row<'a>(values: &'a [&'a str], layout: &Layout, ctx: RuleCon
     let mut dates: [Option<Ymd>; 3] = [None; 3];
     for key in RosterKey::ALL {
         let raw = values[key.index()];
+        // Over 4,096 bytes: V02, and the value is cut in every output (contract); no other rule
+        // looks at it.
+        if raw.len() > MAX_FIELD_BYTES {
+            let cut = cut_value(raw, raw.len());
+            c.issue(
+                Code::V02,
+                key,
+                Action::Review,
+                format!(
+                    "{}が {} バイトあります。1項目は {MAX_FIELD_BYTES} バイトまでです（出力では「{}」と切り詰めます）。正しい値を入れてください",
+                    key.name(),
+                    raw.len(),
+                    cut
+                ),
+            );
+            c.set(key, cut);
+            continue;
+        }
         // Leading/trailing spaces: V02, trimmed.
         let trimmed = trim_spaces(raw);
         if trimmed.len() != raw.len() && !trimmed.is_empty() {

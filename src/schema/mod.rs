@@ -299,6 +299,17 @@ impl Layout {
     /// Reads a user's schema file and returns which layout it is for, to be merged with
     /// [`Layout::apply`].
     pub fn read_user(path: &Path) -> Result<UserSchema, SchemaError> {
+        // A FIFO or device would never end: only regular files.
+        let regular = std::fs::metadata(path).map(|m| m.is_file());
+        if let Ok(false) = regular {
+            return Err(SchemaError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "通常のファイルではありません（パイプ、デバイス、フォルダは読みません）",
+                ),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
             path: path.to_path_buf(),
             source,

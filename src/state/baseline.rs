@@ -6,7 +6,7 @@
 //! File `baseline.v1` in the state folder, little-endian:
 //!
 //! ```text
-//! "TOTSUGO-BASELINE" (16 bytes) · version u32 = 1 · reserved u32 · as_of "YYYYMMDD" (8 bytes)
+//! "TOTSUGO-BASELINE" (16 bytes) · version u32 = 1 · normalization u32 · as_of "YYYYMMDD" (8 bytes)
 //! · count u64 · count × entry (key u128 · 6 × u64 field hashes · flags u64, bit 0 = verified)
 //! · xxh3-128 of all before (16)
 //! ```
@@ -16,6 +16,11 @@
 //! change of notation (旧字, 丁目の書き方) is not a change. No value is stored in clear. The
 //! hashes are not a protection against someone who holds the file (12-digit numbers can be
 //! tried one by one): the state folder is 特定個人情報 like the outputs (mode 0700/0600).
+//!
+//! The normalization field is [`crate::normalize::NORMALIZATION_VERSION`] of the run that
+//! wrote the file (0 in files written before the field existed, which is version 1). When it
+//! differs from tonight's, the 氏名, カナ and 住所 hashes are not comparable: the night
+//! re-keys (see [`Baseline::renormalized`]) and never reports a notation-only difference as N02.
 //!
 //! Entries are sorted by key; lookups are binary searches (72 bytes per record: 144 MB for two
 //! million records). A file that is too short, has the wrong magic or version, a count that
@@ -29,6 +34,7 @@ use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use crate::error::Error;
+use crate::normalize::NORMALIZATION_VERSION;
 use crate::normalize::address::address_key;
 use crate::normalize::name::{kana_key, name_key};
 use crate::report::atomic::AtomicFile;
@@ -113,7 +119,12 @@ pub struct Baseline {
     entries: Vec<Entry>,
     /// The run date it was made on (YYYYMMDD).
     pub as_of: String,
+    /// [`NORMALIZATION_VERSION`] of the run that wrote it.
+    pub normalization: u32,
 }
+
+/// Entry fields whose hashes depend on the normalizer: 氏名, 氏名カナ, 住所.
+pub const NORMALIZED_FIELDS: [usize; 3] = [1, 2, 5];
 
 /// What the state folder held.
 #[derive(Debug)]
@@ -142,7 +153,17 @@ impl Baseline {
     pub fn from_entries(mut entries: Vec<Entry>, as_of: String) -> Baseline {
         entries.sort_unstable();
         entries.dedup();
-        Baseline { entries, as_of }
+        Baseline {
+            entries,
+            as_of,
+            normalization: NORMALIZATION_VERSION,
+        }
+    }
+
+    /// Written by a normalizer of another version: its 氏名, カナ and 住所 hashes cannot be
+    /// compared with tonight's ([`NORMALIZED_FIELDS`]).
+    pub fn renormalized(&self) -> bool {
+        self.normalization != NORMALIZATION_VERSION
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -196,6 +217,7 @@ impl Baseline {
                 "形式の版 {version} は読めません（この版は {VERSION}）"
             ));
         }
+        let normalization = u32_at(20).max(1);
         let as_of = String::from_utf8_lossy(&bytes[24..32]).into_owned();
         let count = u64_at(32);
         let body = bytes.len() - HEADER - TRAILER;
@@ -236,14 +258,18 @@ impl Baseline {
         if !entries.is_sorted() {
             return Err("並び順が壊れています".into());
         }
-        Ok(Baseline { entries, as_of })
+        Ok(Baseline {
+            entries,
+            as_of,
+            normalization,
+        })
     }
 
     fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(HEADER + self.entries.len() * ENTRY + TRAILER);
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&VERSION.to_le_bytes());
-        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&self.normalization.to_le_bytes());
         let mut date = [b'0'; 8];
         for (d, s) in date.iter_mut().zip(self.as_of.bytes()) {
             *d = s;

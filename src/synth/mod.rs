@@ -1423,7 +1423,8 @@ pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
 /// Writes everything `outputs` asks for; returns what was written.
 pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error> {
     let out = &cfg.out;
-    std::fs::create_dir_all(out).map_err(write_err(out))?;
+    // 0700 like every folder totsugo makes: generated numbers pass every check.
+    crate::state::lock::create_private_dir(out)?;
     let t = Tables::new(cfg, outputs)?;
     let registry_path = out.join("registry.csv");
     let mut registry = AtomicFile::create(&registry_path)?;

@@ -97,7 +97,11 @@ fn a_clean_roster_exits_0_and_becomes_the_baseline() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for f in [BASELINE_FILE, "state.json", LOCK_FILE] {
+        assert!(
+            !state.join(LOCK_FILE).exists() && !out.join(LOCK_FILE).exists(),
+            "a finished run leaves no lock file"
+        );
+        for f in [BASELINE_FILE, "state.json"] {
             let mode = std::fs::metadata(state.join(f))
                 .unwrap()
                 .permissions()
@@ -137,9 +141,10 @@ fn the_fixture_rosters_with_errors_exit_1_with_every_output() {
     for f in ["results.csv", "corrections.csv", "summary.json"] {
         assert!(out.join(f).exists(), "{f}");
     }
-    // Without --state there is no baseline, but the output folder is locked and released.
+    // Without --state there is no baseline, but the output folder is locked and released
+    // (the lock file deleted: a finished run leaves nothing behind).
     assert!(summary(&out).get("baseline").is_none());
-    assert_eq!(std::fs::read_to_string(out.join(LOCK_FILE)).unwrap(), "");
+    assert!(!out.join(LOCK_FILE).exists());
 }
 
 #[test]
@@ -292,7 +297,7 @@ fn a_live_lock_refuses_the_run_and_a_dead_ones_is_taken_over() {
     );
     assert!(!out.join(".totsugo-abc123.tmp").exists());
     assert!(!out.join(".totsugo-corrections-xyz").exists());
-    assert_eq!(std::fs::read_to_string(state.join(LOCK_FILE)).unwrap(), "");
+    assert!(!state.join(LOCK_FILE).exists(), "released and deleted");
 }
 
 #[test]
@@ -676,11 +681,7 @@ fn sigterm_stops_cleanly_with_previous_outputs_and_baseline_intact() {
             Some(0 | 1) => assert_old_or_new(&n, "SIGTERM after the outputs were replaced"),
             other => panic!("exit {other:?}: {err}"),
         }
-        assert_eq!(
-            std::fs::read_to_string(state.join(LOCK_FILE)).unwrap(),
-            "",
-            "lock released"
-        );
+        assert!(!state.join(LOCK_FILE).exists(), "lock released");
     }
     assert!(
         interrupted >= 2,
