@@ -688,3 +688,57 @@ fn sigterm_stops_cleanly_with_previous_outputs_and_baseline_intact() {
         "only {interrupted} of 6 runs were interrupted"
     );
 }
+
+/// A baseline written by another normalizer version (its 氏名 and 住所 hashes differ from
+/// tonight's for every record, as a normalizer change makes them): the night re-keys it, says
+/// so, and raises no N02; the next night compares as usual. The same hashes under the current
+/// version are real changes: N02 on every record (the control).
+#[test]
+fn a_baseline_from_another_normalizer_version_is_rekeyed_without_n02() {
+    use crate::normalize::NORMALIZATION_VERSION;
+    use crate::state::baseline::{Baseline, Loaded};
+    let dir = tempfile::tempdir().unwrap();
+    let r = roster(dir.path(), &clean_lines());
+    let (out, state) = (dir.path().join("out"), dir.path().join("state"));
+    assert_eq!(support::run(&run_args(&r, &out, &state)).0, 0);
+    let doctor = |version: u32| {
+        let Loaded::Baseline(b) = Baseline::load(&state).unwrap() else {
+            panic!("no baseline")
+        };
+        let entries = b
+            .entries()
+            .iter()
+            .map(|e| {
+                let mut e = *e;
+                e.fields[1] ^= 1;
+                e.fields[5] ^= 1;
+                e
+            })
+            .collect();
+        let mut doctored = Baseline::from_entries(entries, b.as_of.clone());
+        doctored.normalization = version;
+        doctored.write(&state).unwrap();
+    };
+    let n02 = |out: &Path| findings(out).iter().filter(|f| f.0 == "N02").count();
+
+    doctor(NORMALIZATION_VERSION + 1);
+    let (code, _, err) = support::run(&run_args(&r, &out, &state));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n02(&out), 0, "{:?}", findings(&out));
+    assert!(err.contains("正規化の版"), "{err}");
+    assert_eq!(
+        summary(&out)["baseline"]["renormalized_from"],
+        NORMALIZATION_VERSION + 1
+    );
+    // Rewritten with tonight's version: the next night is an ordinary comparison.
+    let (code, _, err) = support::run(&run_args(&r, &out, &state));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(n02(&out), 0);
+    assert!(!err.contains("正規化の版"), "{err}");
+    assert!(summary(&out)["baseline"].get("renormalized_from").is_none());
+
+    // Control: the same doctored hashes under the current version are changes.
+    doctor(NORMALIZATION_VERSION);
+    let (_, _, err) = support::run(&run_args(&r, &out, &state));
+    assert_eq!(n02(&out), 6, "{err}");
+}
