@@ -495,14 +495,18 @@ impl RecordReader {
         Ok(r)
     }
 
-    /// Appends up to [`READ_SIZE`] bytes to `buf`, hashing them; sets `eof` at the end.
+    /// Appends at least [`READ_SIZE`] bytes to `buf` (more behind a long pending record), hashing
+    /// them; sets `eof` at the end.
     fn fill_buf(&mut self) -> Result<(), Error> {
         // Every read loop passes here (the header search, the blocks, the hash of the rest):
         // SIGINT/SIGTERM stop the run within one read.
         crate::cancel::check()?;
         let before = self.buf.len();
+        // A long unfinished record is scanned again from its start after each read: reading as
+        // much again as is pending (up to 16 MiB at a time) keeps that linear, not quadratic.
+        let want = READ_SIZE.max((before - self.pos).min(16 << 20));
         let n = (&mut self.file)
-            .take(READ_SIZE as u64)
+            .take(want as u64)
             .read_to_end(&mut self.buf)
             .map_err(|source| Error::Read {
                 path: self.display.clone(),
