@@ -524,13 +524,19 @@ impl RecordReader {
     /// The record at `pos` if the buffer holds all of it (true when blank); advances past it.
     fn take_span(&mut self) -> Option<(Span, bool)> {
         let s = scan_record(&self.buf, self.pos, self.eof)?;
-        let span = Span {
+        let mut span = Span {
             start: self.pos,
             end: s.end,
             line: self.line,
             end_line: self.line + s.lines - 1,
             cut: 0,
         };
+        // Whole but over the cap (reads grow, so a record can complete past it): the same as
+        // one that was read past ([`RecordReader::skip_long_record`]).
+        if s.end - self.pos > MAX_RECORD_BYTES {
+            span.cut = (s.end - self.pos) as u64;
+            span.end = self.pos + LONG_RECORD_KEPT;
+        }
         self.pos = s.next;
         self.line += s.lines;
         let blank = is_blank(&self.buf[span.start..span.end], &mut self.scratch);
