@@ -104,6 +104,7 @@ fn match_config(d: &Data, out: &Path) -> MatchConfig {
                 as_of: as_of(),
                 unmask: false,
             },
+            ack: None,
             batch_size: 8192,
         },
         registry: registry(d),

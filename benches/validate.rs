@@ -94,6 +94,7 @@ fn validate_clean_roster(bencher: divan::Bencher) {
             as_of: Ymd::new(2026, 11, 21).unwrap(),
             unmask: false,
         },
+        ack: None,
         batch_size: 8192,
     };
     bencher

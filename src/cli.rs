@@ -283,6 +283,9 @@ struct RunArgs {
     /// findings.csv に個人番号を全桁で書く
     #[arg(long)]
     unmask: bool,
+    /// 確認済みの所見の一覧（CSV か review.xlsx）。設定ファイルなら ack = "..."
+    #[arg(long, value_name = "FILE")]
+    ack: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -359,6 +362,7 @@ impl RunArgs {
             output_encoding,
             as_of,
             unmask: self.unmask || f.unmask.unwrap_or(false),
+            ack: self.ack.or(f.ack.take()),
         }
         .into_config(&wanted)?;
         Ok(JobConfig {
@@ -431,6 +435,10 @@ struct ValidateArgs {
     /// findings.csv に個人番号を全桁で書く（既定は下4桁以外を伏せる）
     #[arg(long)]
     unmask: bool,
+    /// 確認済みの所見の一覧（所見ID・理由・期限の CSV、または確認欄を記入した review.xlsx）。
+    /// 載っている所見は findings.csv と終了コードから除き、acknowledged.csv に書く
+    #[arg(long, value_name = "FILE")]
+    ack: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -495,6 +503,7 @@ impl ValidateArgs {
                 as_of: self.as_of.unwrap_or_else(Ymd::today_jst),
                 unmask: self.unmask,
             },
+            ack: self.ack,
             batch_size: 8192,
         })
     }

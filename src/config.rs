@@ -44,6 +44,8 @@ pub struct RunFile {
     pub fields: Option<u8>,
     pub as_of: Option<String>,
     pub unmask: Option<bool>,
+    /// Acknowledged findings (`--ack`): a CSV or a filled-in review.xlsx.
+    pub ack: Option<PathBuf>,
     pub threads: Option<usize>,
     pub quiet: Option<bool>,
     pub verbose: Option<bool>,
@@ -74,7 +76,7 @@ impl RunFile {
                 Paths::Many(v) => v.iter_mut().for_each(fix),
             }
         }
-        for p in [&mut f.registry, &mut f.out, &mut f.state]
+        for p in [&mut f.registry, &mut f.out, &mut f.state, &mut f.ack]
             .into_iter()
             .flatten()
         {

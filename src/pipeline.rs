@@ -200,7 +200,12 @@ pub fn run_with(
     let mut night = NightState::new(nightly.as_ref());
     let enc = rc.output_encoding;
     let unmask = rc.rules.unmask;
-    let mut findings_out = FindingsWriter::create(&out.join("findings.csv"), enc, !unmask)?;
+    let mut findings_out = FindingsWriter::create(
+        &out.join("findings.csv"),
+        enc,
+        !unmask,
+        crate::validate::read_acks(rc, log)?,
+    )?;
     let mut results_out = match &verdicts {
         Some(_) => Some(ResultsWriter::create(
             &out.join("results.csv"),
@@ -288,8 +293,9 @@ pub fn run_with(
                 totals.rows_with_findings += 1;
             }
             for f in findings {
-                count(f, &mut totals, Some(&mut *office));
-                findings_out.write(f, &files)?;
+                if findings_out.write(f, &files)? {
+                    count(f, &mut totals, Some(&mut *office));
+                }
             }
             if let Some(r) = results_out.as_mut() {
                 r.write_formatted(&row, 1, replaced)?;
@@ -360,8 +366,9 @@ pub fn run_with(
             action: Action::Review,
             related: None,
         };
-        count(&f, &mut totals, None);
-        findings_out.write(&f, &files)?;
+        if findings_out.write(&f, &files)? {
+            count(&f, &mut totals, None);
+        }
     }
     totals.corrections = corrections.rows();
     // Last chance to stop: from here on the outputs are renamed into place, which takes
@@ -369,7 +376,7 @@ pub fn run_with(
     crate::cancel::check()?;
     let mut replaced =
         findings_out.replaced() + results_out.as_ref().map_or(0, ResultsWriter::replaced);
-    let samples = findings_out.commit()?;
+    let (samples, acknowledged) = findings_out.commit()?;
     if let Some(r) = results_out {
         r.commit()?;
     }
@@ -434,6 +441,7 @@ pub fn run_with(
         registry_rows_kept: rows_kept,
         persons_with_several_records: cfg.checks.then_some(flags.persons_with_several_records),
         baseline: baseline_summary,
+        acknowledged,
         ..Summary::for_run(
             cfg.command,
             &rc.rules,
@@ -442,7 +450,7 @@ pub fn run_with(
             stage_timings(&marks),
         )
     };
-    crate::report::html::write_summary_and_page(out, &summary, &samples)?;
+    crate::report::html::write_summary_and_page(out, &summary, &samples, enc)?;
     let t = &summary.totals;
     log.info(format!(
         "{} 行を{}: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",

@@ -40,6 +40,8 @@ pub struct ValidateConfig {
     pub encoding: Option<Encoding>,
     pub output_encoding: OutputEncoding,
     pub rules: RuleContext,
+    /// `--ack`: acknowledged findings (所見ID, 理由, 期限), CSV or review.xlsx.
+    pub ack: Option<PathBuf>,
     /// Records per parallel batch.
     pub batch_size: usize,
 }
@@ -432,6 +434,7 @@ pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
     let started = Instant::now();
     // The output folder, claimed for this run (0700, locked, a killed run's temp files gone).
     let _claimed = crate::state::lock::claim(&cfg.out, None, log)?;
+    let acks = read_acks(cfg, log)?;
     // Files whose encoding must be decided on the whole file (see `FileInfo::provisional`).
     let mut full_sniff = vec![false; cfg.rosters.len()];
     loop {
@@ -439,7 +442,7 @@ pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
             "名簿",
             crate::progress::total_size(cfg.rosters.iter().map(|p| p.as_path())),
         );
-        let attempt = run_once(cfg, log, started, &full_sniff);
+        let attempt = run_once(cfg, log, started, &full_sniff, &acks);
         drop(stage);
         match attempt? {
             Attempt::Done(outcome) => return Ok(outcome),
@@ -463,11 +466,23 @@ enum Attempt {
     NotUtf8(usize),
 }
 
+/// The run's acknowledgements (`--ack`), read once.
+pub(crate) fn read_acks(
+    cfg: &ValidateConfig,
+    log: &mut Log,
+) -> Result<Option<crate::report::ack::Acks>, Error> {
+    cfg.ack
+        .as_deref()
+        .map(|p| crate::report::ack::Acks::read(p, cfg.rules.as_of, log))
+        .transpose()
+}
+
 fn run_once(
     cfg: &ValidateConfig,
     log: &mut Log,
     started: Instant,
     full_sniff: &[bool],
+    acks: &Option<crate::report::ack::Acks>,
 ) -> Result<Attempt, Error> {
     let out = &cfg.out;
     std::fs::create_dir_all(out).map_err(|source| Error::Write {
@@ -485,6 +500,7 @@ fn run_once(
             &out.join("findings.csv"),
             cfg.output_encoding,
             !cfg.rules.unmask,
+            acks.clone(),
         )?,
         corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
         corrections_dir: crate::state::lock::private_tempdir(".totsugo-corrections-", out)
@@ -534,7 +550,7 @@ fn run_once(
     let checked = started.elapsed();
     counts.totals.corrections = outputs.corrections.rows();
     replaced += outputs.findings.replaced();
-    let samples = outputs.findings.commit()?;
+    let (samples, acknowledged) = outputs.findings.commit()?;
     outputs.corrections.commit()?;
     swap_corrections_dir(out, outputs.corrections_dir)?;
     let outcome = Outcome {
@@ -551,6 +567,7 @@ fn run_once(
         by_office: counts.by_office.into_iter().collect(),
         inputs,
         output_replacements: replaced,
+        acknowledged,
         ..Summary::for_run(
             "validate",
             &cfg.rules,
@@ -559,7 +576,7 @@ fn run_once(
             timings,
         )
     };
-    crate::report::html::write_summary_and_page(out, &summary, &samples)?;
+    crate::report::html::write_summary_and_page(out, &summary, &samples, cfg.output_encoding)?;
     let t = &summary.totals;
     log.info(format!(
         "{} 行を検査: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",
@@ -952,9 +969,12 @@ fn sink(
         line: span.line,
     };
     counts.totals.rows += 1;
+    // Only findings listed in findings.csv count (an acknowledged one does not).
     let mut emit = |f: Finding, counts: &mut Counts| -> Result<(), Error> {
-        counts.finding(&f);
-        outputs.findings.write(&f, files)
+        if outputs.findings.write(&f, files)? {
+            counts.finding(&f);
+        }
+        Ok(())
     };
     let (office, recipient, detail) = match checked {
         Checked::Unreadable {

@@ -27,13 +27,21 @@ use crate::findings::{Action, Code, Finding, Severity};
 
 pub const FILE_NAME: &str = "report.html";
 
-/// Findings shown per code; the rest are counted and left to findings.csv (a run with 100,000
-/// findings still gives a page of at most a few thousand rows).
-pub const SAMPLES_PER_CODE: usize = 50;
+/// Findings shown per code and office (保険者番号): every office sees some of its own, not only
+/// the first files'. The rest are counted and left to findings.csv and review.xlsx.
+pub const SAMPLES_PER_CODE: usize = 10;
+
+/// Offices sampled per code at most (a run with 100,000 findings still gives a page of a few
+/// thousand rows).
+pub const SAMPLED_OFFICES: usize = 20;
+
+/// Acknowledged findings listed on the page.
+pub const ACKNOWLEDGED_SHOWN: usize = 200;
 
 /// One finding as shown on the page (file names resolved, as in findings.csv).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleRow {
+    pub code: Code,
     pub file: String,
     pub line: u64,
     pub insurer_no: String,
@@ -47,8 +55,15 @@ pub struct SampleRow {
 /// The first findings of each code, in the order they were written (file, line).
 #[derive(Debug, Clone)]
 pub struct Samples {
+    /// Rows per code and office.
     limit: usize,
     by_code: BTreeMap<Code, Vec<SampleRow>>,
+    /// Rows kept per (code, office).
+    per_office: BTreeMap<(Code, String), usize>,
+    /// Offices with rows, per code.
+    offices: BTreeMap<Code, usize>,
+    /// The first acknowledged findings, with 理由 and 期限 (`--ack`).
+    pub acknowledged: Vec<(SampleRow, String, String)>,
 }
 
 impl Default for Samples {
@@ -62,18 +77,43 @@ impl Samples {
         Samples {
             limit,
             by_code: BTreeMap::new(),
+            per_office: BTreeMap::new(),
+            offices: BTreeMap::new(),
+            acknowledged: Vec::new(),
         }
     }
 
-    /// Keeps `f` if its code has fewer than `limit` rows yet. `files`: the run's input names,
-    /// indexed by [`crate::findings::Source::file`].
+    /// Keeps `f` if its code has fewer than `limit` rows yet for its office (and the code has
+    /// rows of fewer than [`SAMPLED_OFFICES`] offices, or this office is one of them).
+    /// `files`: the run's input names, indexed by [`crate::findings::Source::file`].
     pub fn add(&mut self, f: &Finding, files: &[String]) {
-        let rows = self.by_code.entry(f.code).or_default();
-        if rows.len() >= self.limit {
-            return;
+        let key = (f.code, f.insurer_no.clone());
+        let kept = self.per_office.get(&key).copied();
+        let offices = self.offices.entry(f.code).or_default();
+        match kept {
+            Some(n) if n >= self.limit => return,
+            None if *offices >= SAMPLED_OFFICES => return,
+            None => *offices += 1,
+            Some(_) => {}
         }
+        *self.per_office.entry(key).or_default() += 1;
+        let row = Self::row(f, files);
+        self.by_code.entry(f.code).or_default().push(row);
+    }
+
+    /// Keeps an acknowledged finding for the page's collapsed list.
+    pub fn add_acknowledged(&mut self, f: &Finding, files: &[String], reason: &str, until: &str) {
+        if self.acknowledged.len() < ACKNOWLEDGED_SHOWN {
+            let row = Self::row(f, files);
+            self.acknowledged
+                .push((row, reason.to_string(), until.to_string()));
+        }
+    }
+
+    fn row(f: &Finding, files: &[String]) -> SampleRow {
         let name = |i: u32| files.get(i as usize).cloned().unwrap_or_default();
-        rows.push(SampleRow {
+        SampleRow {
+            code: f.code,
             file: name(f.source.file),
             line: f.source.line,
             insurer_no: f.insurer_no.clone(),
@@ -82,7 +122,7 @@ impl Samples {
             message: f.message.clone(),
             action: f.action,
             related: f.related.map(|r| (name(r.file), r.line)),
-        });
+        }
     }
 
     pub fn rows(&self, code: Code) -> &[SampleRow] {
@@ -112,11 +152,15 @@ pub fn write(out_dir: &Path, input: &ReportInput) -> Result<(), Error> {
 }
 
 /// The last two outputs of every run: summary.json, then report.html made from it.
+/// The last outputs of every command, from what was written before: review.xlsx (from
+/// findings.csv and corrections.csv, now in place), summary.json and report.html.
 pub fn write_summary_and_page(
     out_dir: &Path,
     summary: &Summary,
     samples: &Samples,
+    enc: super::OutputEncoding,
 ) -> Result<(), Error> {
+    super::workbook::write(out_dir, enc, &summary.as_of)?;
     summary.write(&out_dir.join("summary.json"))?;
     write(
         out_dir,
@@ -497,6 +541,9 @@ pub fn render(input: &ReportInput) -> String {
     }
     offices(&mut h, s);
     details(&mut h, input, &found);
+    if let Some(a) = &s.acknowledged {
+        acknowledged(&mut h, a, &input.samples.acknowledged);
+    }
     explanations(&mut h);
     outputs(&mut h, s);
 
@@ -806,8 +853,9 @@ fn offices(h: &mut String, s: &Summary) {
 fn details(h: &mut String, input: &ReportInput, found: &[(Code, u64)]) {
     let _ = writeln!(
         h,
-        "<h2 id=\"details\">指摘の明細（コードごとに先頭 {} 件まで）</h2>\n<p>すべての指摘は findings.csv にあります（Excel で開き、コード列で絞り込めます）。行番号は見出しを 1 行目とした、ファイルの物理的な行です。個人番号は下 4 桁以外を * で伏せています。</p>",
-        input.samples.limit
+        "<h2 id=\"details\">指摘の明細（コードごと・事務所ごとに先頭 {} 件まで）</h2>\n<p>すべての指摘は findings.csv と <a href=\"{book}\">{book}</a> の「所見」シートにあります（コード列で絞り込めます）。行番号は見出しを 1 行目とした、ファイルの物理的な行です。個人番号は下 4 桁以外を * で伏せています。</p>",
+        input.samples.limit,
+        book = super::workbook::FILE
     );
     if found.is_empty() {
         h.push_str("<p>指摘はありません。</p>\n");
@@ -855,11 +903,58 @@ fn details(h: &mut String, input: &ReportInput, found: &[(Code, u64)]) {
         if *n > shown {
             let _ = writeln!(
                 h,
-                "<p class=\"more\" data-more=\"{c}\">ほか {} 件は findings.csv にあります（コード列が {c} の行）。</p>",
-                thousands(n - shown)
+                "<p class=\"more\" data-more=\"{c}\">ほか {} 件は findings.csv と <a href=\"{book}\">{book}</a>（「所見」シートのコード列で {c} に絞り込み）にあります。</p>",
+                thousands(n - shown),
+                book = super::workbook::FILE
             );
         }
     }
+}
+
+/// The findings left out by `--ack`: how many (エラー said separately), the stale
+/// acknowledgements, and the first of them with 理由 and 期限, folded away.
+fn acknowledged(h: &mut String, a: &super::ack::AckSummary, rows: &[(SampleRow, String, String)]) {
+    let _ = writeln!(
+        h,
+        "<h2 id=\"acknowledged\">確認済みとして除いた指摘</h2>\n<p id=\"ack-summary\">確認済みの一覧 {} の {} 件のうち、今回 <strong>{}</strong> 件の指摘を findings.csv と終了コードから除き、acknowledged.csv に書きました。{}期限切れで指摘に戻したもの {} 件、今回どの指摘にも当たらなかったもの {} 件。</p>",
+        esc(&a.file),
+        thousands(a.listed),
+        thousands(a.acknowledged),
+        if a.errors_acknowledged > 0 {
+            format!(
+                "<strong class=\"sev-error\">うちエラー {} 件</strong>（エラーも確認済みにできますが、登録前にもう一度確かめてください）。",
+                thousands(a.errors_acknowledged)
+            )
+        } else {
+            String::new()
+        },
+        thousands(a.expired),
+        thousands(a.stale.len() as u64)
+    );
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<details><summary>確認済みの指摘（先頭 {} 件）</summary>\n<table class=\"findings\" id=\"ack-table\">\n<tr><th>コード</th><th>ファイル</th><th class=\"n\">行</th><th>保険者番号</th><th>受給者番号</th><th>項目</th><th>内容</th><th>理由</th><th>期限</th></tr>",
+        rows.len()
+    );
+    for (r, reason, until) in rows {
+        let code = r.code.as_str();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"code\">{code}</td><td class=\"file\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td class=\"msg\">{}</td><td class=\"msg\">{}</td><td class=\"nw\">{}</td></tr>",
+            esc(&r.file),
+            r.line,
+            esc(&r.insurer_no),
+            esc(&r.recipient_no),
+            esc(&r.field),
+            esc(&r.message),
+            esc(reason),
+            esc(until)
+        );
+    }
+    h.push_str("</table>\n</details>\n");
 }
 
 fn explanations(h: &mut String) {

@@ -8,8 +8,11 @@
 //! - `corrections.rs`: `corrections.csv` and `corrections/<roster>` in the roster's own layout.
 //! - `summary.rs`: `summary.json`.
 //! - `html.rs`: `report.html`, the page for office staff (from the summary and the first
-//!   findings of each code).
+//!   findings of each code and office).
+//! - `ack.rs`: stable finding IDs (所見ID) and acknowledgements (`--ack`, `acknowledged.csv`).
+//! - `workbook.rs`: `review.xlsx`, the findings and corrections as text cells for Excel.
 
+pub mod ack;
 pub mod atomic;
 pub mod corrections;
 pub mod csvout;
@@ -17,5 +20,6 @@ pub mod findings;
 pub mod html;
 pub mod results;
 pub mod summary;
+pub mod workbook;
 
 pub use csvout::OutputEncoding;

@@ -43,6 +43,10 @@ pub struct Summary {
     /// `check`: persons found on more than one roster record (moved, re-opened, duplicated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persons_with_several_records: Option<u64>,
+    /// `--ack`: findings acknowledged (left out of findings.csv and the exit code), expired,
+    /// and acknowledgements that matched nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<super::ack::AckSummary>,
     /// `run --state`: the comparison with the last verified baseline (N01, N02).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,

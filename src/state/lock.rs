@@ -250,7 +250,8 @@ pub fn secure_dir(dir: &Path) -> Result<Option<String>, Error> {
     if mode & 0o077 == 0 {
         return Ok(None);
     }
-    if mode & 0o1000 != 0 {
+    let writable_by_others = mode & 0o022 != 0;
+    if mode & 0o1000 != 0 && writable_by_others {
         return Err(refuse(format!(
             "共有フォルダ（権限 {mode:04o}、sticky）には出力できません。個人番号を含むため、自分専用のフォルダ（例: このフォルダの下の新しいフォルダ）を指定してください"
         )));
@@ -258,21 +259,26 @@ pub fn secure_dir(dir: &Path) -> Result<Option<String>, Error> {
     // The process's own user: the owner of /proc/self (Linux); elsewhere the folder's owner is
     // taken on trust and chmod decides.
     let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
-    if me.is_some_and(|uid| uid != meta.uid()) {
+    if writable_by_others && me.is_some_and(|uid| uid != meta.uid()) {
         return Err(refuse(format!(
-            "他の利用者（uid {}）のフォルダで、グループや他人が読み書きできます（権限 {mode:04o}）。自分専用のフォルダを指定してください",
+            "他の利用者（uid {}）のフォルダで、グループや他人も書き込めます（権限 {mode:04o}）。自分専用のフォルダを指定してください",
             meta.uid()
         )));
     }
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-        refuse(format!(
-            "グループや他人が読み書きできるフォルダです（権限 {mode:04o}）が、0700 に変更できません: {e}"
-        ))
-    })?;
-    Ok(Some(format!(
-        "{}: グループや他人が読み書きできるフォルダでした（権限 {mode:04o}）。個人番号を含むため 0700 に変更しました",
-        dir.display()
-    )))
+    match std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+        Ok(()) => Ok(Some(format!(
+            "{}: グループや他人に開いているフォルダでした（権限 {mode:04o}）。個人番号を含むため 0700 に変更しました",
+            dir.display()
+        ))),
+        // Others may only look in (files are 0600 anyway): say so and go on.
+        Err(e) if !writable_by_others => Ok(Some(format!(
+            "{}: グループや他人がファイル名を見られるフォルダです（権限 {mode:04o}）。0700 に変更できませんでした: {e}",
+            dir.display()
+        ))),
+        Err(e) => Err(refuse(format!(
+            "グループや他人も書き込めるフォルダです（権限 {mode:04o}）が、0700 に変更できません: {e}"
+        ))),
+    }
 }
 
 #[cfg(not(unix))]

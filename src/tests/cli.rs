@@ -403,6 +403,7 @@ fn output_does_not_depend_on_thread_count() {
                 as_of: Ymd::new(2026, 11, 21).unwrap(),
                 unmask: false,
             },
+            ack: None,
             batch_size: 3,
         };
         let pool = rayon::ThreadPoolBuilder::new()

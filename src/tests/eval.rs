@@ -139,7 +139,7 @@ fn eval_scores_a_real_run_and_follows_a_doctored_findings_file() {
         .find(|r| r[5] == "M00" && !listed.contains(&(name(&r[0]), r[1].clone())))
         .expect("a clean record");
     let added = format!(
-        "L01,エラー,{},{},,,個人番号,テスト用,修正要確認,,\r\n",
+        "L01,エラー,{},{},,,個人番号,テスト用,修正要確認,,,\r\n",
         clean[0], clean[1]
     );
     lines.push(&added);
