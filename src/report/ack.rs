@@ -319,7 +319,16 @@ fn csv_rows(bytes: &[u8]) -> Vec<(u64, Vec<String>)> {
     loop {
         match r.read_record(&mut rec) {
             Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line());
+                // The physical line where the record starts (the csv crate's own count can be
+                // one short after CRLF).
+                let mut at = rec.position().map_or(0, |p| p.byte() as usize);
+                // After a CR the reader's position is still before the LF that ends the line.
+                while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
+                    at += 1;
+                }
+                let line = memchr::memchr_iter(b'\n', &text.as_bytes()[..at.min(text.len())])
+                    .count() as u64
+                    + 1;
                 rows.push((line, rec.iter().map(String::from).collect()));
             }
             Ok(false) => break,

@@ -13,6 +13,7 @@ mod fuzz_regressions;
 mod golden;
 mod html;
 mod props;
+mod review;
 mod run;
 mod security;
 pub(crate) mod support;
