@@ -33,6 +33,12 @@ const AFTER_HELP: &str = "\
   summary.json            コード別・事務所別の件数、入力の行数と SHA-256、処理時間
   report.html             職員向けの報告ページ（件数・グラフ・事務所別・先頭の明細・コードの説明。
                           外部の読み込みなし、個人番号は常に下4桁のみ）
+  review.xlsx             確認用ブック（所見・修正のシート、すべて文字列のセル、確認・理由・期限の欄）
+  acknowledged.csv        --ack で確認済みとして除いた所見（理由・期限つき）
+
+確認済みの所見（--ack）: findings.csv の所見ID 列で、確認した所見を 所見ID,理由[,期限] の CSV に
+するか、review.xlsx の確認欄に印と理由を書いて保存し、次の実行で --ack に渡す。期限を過ぎるか、
+値が変わって所見ID が変わると、所見は戻る。
 
 終了コード:
   0  エラーなし（警告・情報のみ）
@@ -219,7 +225,7 @@ const AFTER_HELP_RUN: &str = "\
 --state を付けると前回の基準と比べて新規の未照合（N01、保留）と変更（N02）も調べる。
 
 設定ファイル（--config、TOML）: 各オプションと同じ名前のキー（roster, registry, insurance, out,
-state, schema, encoding, output-encoding, fields, as-of, unmask, threads, quiet, verbose）。
+state, schema, encoding, output-encoding, fields, as-of, unmask, ack, threads, quiet, verbose）。
 コマンドラインの指定が優先。相対パスは設定ファイルのフォルダから。roster にフォルダを書くと
 その中の *.csv（名前順）。例:
   roster    = [\"/srv/welfare/roster\"]
@@ -231,7 +237,8 @@ cron の例（毎晩 2:30、エラーか実行できなかったときだけメ�
   30 2 * * * totsugo run --config /etc/totsugo/office.toml --quiet || mail -s totsugo kakari@example.lg.jp
 
 出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
-  findings.csv / results.csv / corrections.csv / corrections/<名簿名> / summary.json
+  findings.csv / results.csv / corrections.csv / corrections/<名簿名> / summary.json /
+  report.html / review.xlsx（/ acknowledged.csv）
 状態フォルダ（--state、モード 0700）:
   baseline.v1     照合済みの記録の基準（値は持たずハッシュのみ）。実行が完了したときだけ置き換える
   totsugo.lock    二重起動を防ぐロック（実行中のプロセスの PID）
