@@ -1001,10 +1001,20 @@ fn outputs(h: &mut String, s: &Summary) {
             "名簿ごとの修正行。元の列・文字コード・改行のままで、名簿システムに取り込めます。",
         ),
         (
+            "review.xlsx",
+            "確認用ブック。「所見」シート（確認・理由・期限の欄つき）と「修正」シート。すべて文字列のセルなので、先頭の 0 や個人番号が Excel で崩れません。確認欄に記入して保存し、次回 --ack に渡すと、その所見は一覧から外れます。",
+        ),
+        (
             "summary.json",
             "件数、入力ファイルの SHA-256、処理時間（機械で読むためのもの）。",
         ),
     ];
+    if s.acknowledged.is_some() {
+        rows.push((
+            "acknowledged.csv",
+            "確認済み（--ack）として一覧から外した所見と、その理由・期限。",
+        ));
+    }
     if s.verdicts.is_some() {
         rows.insert(
             1,

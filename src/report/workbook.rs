@@ -10,7 +10,8 @@
 //!   needs the next night.
 //! - 修正: corrections.csv's rows (full numbers, as corrections.csv: for re-registration).
 //! - The header row is frozen and filtered, and column widths fit Japanese text (a wide
-//!   character counts twice).
+//!   character counts twice). Printed, a sheet is A4 landscape, one page wide, with the header
+//!   on every page.
 //!
 //! It is made from findings.csv and corrections.csv once they are in place, so it shows exactly
 //! what they hold; it is written like every output (temporary file in the folder, mode 0600,
@@ -136,6 +137,11 @@ fn sheet(
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, last.max(1), (columns - 1) as u16)?;
+    // Printed on A4 landscape, one page wide, the header on every page.
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
     Ok(shown as u64)
 }
 
