@@ -359,3 +359,52 @@ wb.save(sys.argv[2])
         .collect();
     assert_eq!(acked, confirmed);
 }
+
+/// The sample run's workbook, marked by a clerk and saved by LibreOffice Calc
+/// (fixtures/ack/README.md): `--ack` leaves out exactly its two marked findings.
+#[test]
+fn a_workbook_saved_by_libreoffice_acknowledges_exactly_its_marked_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = |f: &str| {
+        support::root()
+            .join("fixtures/check/input")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let out = dir.path().join("out");
+    let book = support::root().join("fixtures/ack/review_libreoffice.xlsx");
+    let mut args: Vec<String> = vec!["run".into()];
+    for f in ["office_a.csv", "office_b_cp932.csv", "office_c.csv"] {
+        args.push(input(f));
+    }
+    for a in [
+        "--registry".to_string(),
+        input("registry.csv"),
+        "--insurance".into(),
+        input("insurance.csv"),
+        "--out".into(),
+        out.display().to_string(),
+        "--as-of".into(),
+        "20261121".into(),
+        "--ack".into(),
+        book.display().to_string(),
+    ] {
+        args.push(a);
+    }
+    let (code, _, err) = support::run(&args);
+    assert_eq!(code, 1, "{err}");
+    let acked: BTreeSet<String> = read_csv(&out.join("acknowledged.csv"))[1..]
+        .iter()
+        .map(|r| r[11].clone())
+        .collect();
+    let want: BTreeSet<String> = ["D04-963f1fdeeacb", "V16-ae1f06aebe74"]
+        .map(String::from)
+        .into();
+    assert_eq!(acked, want, "{err}");
+    assert!(ids(&out).iter().all(|(_, id)| !want.contains(id)));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["acknowledged"]["listed"], 2);
+    assert_eq!(s["acknowledged"]["stale"], serde_json::json!([]));
+}
