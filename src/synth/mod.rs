@@ -119,10 +119,15 @@ enum Problem {
     M31,
     /// No number yet; one candidate.
     M40,
-    /// No number yet; a namesake with the same birth date and sex exists.
+    /// No number yet; the registry has the person twice at the same address (a double
+    /// registration): several residents equal on all four fields.
     M41,
     /// No number yet; the person is not in this registry extract.
     M42,
+    /// No number yet and moved: the roster has the old address, the registry the new one, and a
+    /// namesake born the same day lives elsewhere too. Both are leads, neither a candidate
+    /// (contract: M40 needs the address).
+    M42Moved,
     /// No address (住居のない被保護者): 住所 and 郵便番号 empty.
     V01,
     /// 世帯員番号 with its leading zero lost (`1`, as a spreadsheet writes it).
@@ -161,7 +166,7 @@ enum Problem {
     D03,
 }
 
-const PROBLEMS: [Problem; 27] = [
+const PROBLEMS: [Problem; 28] = [
     Problem::M10,
     Problem::M11,
     Problem::M12,
@@ -171,6 +176,7 @@ const PROBLEMS: [Problem; 27] = [
     Problem::M40,
     Problem::M41,
     Problem::M42,
+    Problem::M42Moved,
     Problem::V01,
     Problem::V02,
     Problem::V03,
@@ -203,7 +209,7 @@ impl Problem {
             Problem::M31 => &["M31"],
             Problem::M40 => &["M40"],
             Problem::M41 => &["M41"],
-            Problem::M42 => &["M42"],
+            Problem::M42 | Problem::M42Moved => &["M42"],
             Problem::V01 => &["V01"],
             Problem::V02 => &["V02"],
             Problem::V03 => &["V03", "M40"],
@@ -235,8 +241,9 @@ impl Problem {
             Problem::M30 => "住基にない個人番号",
             Problem::M31 => "住基で消除（死亡・転出）",
             Problem::M40 => "個人番号未記載（候補1人）",
-            Problem::M41 => {
-                "個人番号未記載（同姓同名・同生年月日・同性別の人が別の住所に。名簿は旧住所）"
+            Problem::M41 => "個人番号未記載（住基に4情報の同じ住民が2人: 二重登録）",
+            Problem::M42Moved => {
+                "個人番号未記載・転居（名簿は旧住所。本人と同姓同名・同生年月日・同性別の人が別の住所に）"
             }
             Problem::M42 => "個人番号未記載（住基の抽出範囲外）",
             Problem::V01 => "住所なし（住居のない被保護者）: 住所・郵便番号が空",
@@ -888,8 +895,17 @@ struct RegistrySide {
     name: Option<String>,
     omit: bool,
     removed: bool,
-    namesake: bool,
+    namesake: Option<Namesake>,
     keep_kana: bool,
+}
+
+/// Where a resident with the same name, birth date and sex lives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Namesake {
+    /// At the person's own address (a double registration): M41.
+    Here,
+    /// Elsewhere: a lead only (M42).
+    Elsewhere,
 }
 
 fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
@@ -958,7 +974,8 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 match row.problem {
                     Some(Problem::M31) => side.removed = true,
                     Some(Problem::M42) => side.omit = true,
-                    Some(Problem::M41) => side.namesake = true,
+                    Some(Problem::M41) => side.namesake = Some(Namesake::Here),
+                    Some(Problem::M42Moved) => side.namesake = Some(Namesake::Elsewhere),
                     Some(Problem::M12) => side.keep_kana = true,
                     _ => {}
                 }
@@ -1025,15 +1042,26 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 let out = &mut chunk.insurance;
                 insurance::resident(t, &mut rng, out, h.town, house, p, number, removed_on);
             }
-            if side.namesake {
-                // Someone else with the same name, birth date and sex, living elsewhere.
-                let other = Household {
-                    town: rng.below(t.towns.len() as u64) as usize,
-                    chome: 0,
-                    ban: rng.range(1, 40) as u16,
-                    go: rng.range(1, 30) as u16,
-                    building: None,
-                    members: Vec::new(),
+            if let Some(namesake) = side.namesake {
+                // Someone else with the same name, birth date and sex, living elsewhere, or
+                // the person registered a second time at the same address.
+                let other = match namesake {
+                    Namesake::Elsewhere => Household {
+                        town: rng.below(t.towns.len() as u64) as usize,
+                        chome: 0,
+                        ban: rng.range(1, 40) as u16,
+                        go: rng.range(1, 30) as u16,
+                        building: None,
+                        members: Vec::new(),
+                    },
+                    Namesake::Here => Household {
+                        town: h.town,
+                        chome: h.chome,
+                        ban: h.ban,
+                        go: h.go,
+                        building: h.building,
+                        members: Vec::new(),
+                    },
                 };
                 let index = NAMESAKE_BASE + start + namesakes;
                 namesakes += 1;
@@ -1199,9 +1227,9 @@ fn roster_row(
         }
         Some(Variation::VariantKanji) | None => {}
     }
-    if matches!(problem, Some(Problem::M10 | Problem::M41)) {
-        // M10: moved. M41: the namesakes live elsewhere and the roster's (old) address picks
-        // neither, so the run cannot choose.
+    if matches!(problem, Some(Problem::M10 | Problem::M42Moved)) {
+        // M10: moved. M42Moved: moved without a number; the person and a namesake live
+        // elsewhere, and the roster's (old) address is neither one's.
         {
             let old = Household {
                 town: rng.below(t.towns.len() as u64) as usize,
@@ -1247,7 +1275,7 @@ fn roster_row(
             }
         }
         Some(Problem::M30) => number = my_number(UNKNOWN_BASE + p.index),
-        Some(Problem::M40 | Problem::M41 | Problem::M42) => number.clear(),
+        Some(Problem::M40 | Problem::M41 | Problem::M42 | Problem::M42Moved) => number.clear(),
         Some(Problem::V03) => number = with_wrong_check_digit(&number),
         Some(Problem::V01) => {
             other_address = Some(String::new());

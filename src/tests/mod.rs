@@ -12,6 +12,7 @@ mod eval;
 mod fuzz_regressions;
 mod golden;
 mod html;
+mod matching;
 mod props;
 mod run;
 pub(crate) mod support;

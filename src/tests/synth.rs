@@ -7,6 +7,8 @@ use std::path::Path;
 
 use super::support::{read_csv, run};
 use crate::exit;
+use crate::normalize::FieldMatch;
+use crate::normalize::address::compare_address;
 use crate::normalize::name::{kana_key, name_key};
 use crate::rules::date::Ymd;
 
@@ -235,7 +237,7 @@ fn links_point_at_the_real_resident() {
             .or_default()
             .push(r[2].clone());
     }
-    let (mut clean, mut wrong_number, mut outside, mut carried) = (0, 0, 0, 0);
+    let (mut clean, mut wrong_number, mut outside, mut carried, mut moved) = (0, 0, 0, 0, 0);
     let mut twice = Vec::new();
     let mut targets: BTreeMap<String, usize> = BTreeMap::new();
     for r in &links[1..] {
@@ -252,9 +254,25 @@ fn links_point_at_the_real_resident() {
             // its verdict; the number's owner has L01 alone).
             let l01_outsider =
                 codes.iter().any(|c| c == "L01") && codes.iter().any(|c| c.starts_with('M'));
-            if codes.iter().any(|c| c == "M42") || l01_outsider {
+            if l01_outsider || (codes.iter().any(|c| c == "M42") && target.is_empty()) {
                 assert_eq!(target, "", "{key:?} is not in the registry");
                 outside += 1;
+                continue;
+            }
+            if codes.iter().any(|c| c == "M42") {
+                // Moved without a number: the person is in the registry at another address,
+                // so the 4-field search finds no candidate (only leads).
+                let line: usize = target.parse().unwrap();
+                let reg = &registry[line - 1];
+                assert_eq!(r[4], "", "{key:?} has no number");
+                assert_eq!(name_key(&reg[1]), name_key(&r[5]), "name of {key:?}");
+                assert_eq!(reg[3], r[7], "birth date of {key:?}");
+                assert_eq!(
+                    compare_address(&r[10], &reg[5]),
+                    FieldMatch::Differ,
+                    "{key:?} moved"
+                );
+                moved += 1;
                 continue;
             }
             let line: usize = target
@@ -301,7 +319,7 @@ fn links_point_at_the_real_resident() {
         }
     }
     assert!(link.is_empty(), "links without a roster line: {link:?}");
-    assert!(clean > 1000 && wrong_number > 0 && outside > 0 && carried > 0);
+    assert!(clean > 1000 && wrong_number > 0 && outside > 0 && carried > 0 && moved > 0);
     assert!(!twice.is_empty());
     for t in &twice {
         assert!(targets[t] >= 2, "registry line {t} is linked once");
