@@ -184,6 +184,60 @@ pub fn decide<'h>(rec: &Rec, hits: &'h Hits, mode: FieldMode) -> Verdict<'h> {
     v
 }
 
+/// What differs between two names that are not the same after normalization (M11), for the
+/// message: a marriage is suggested only when the family name differs and the given name is
+/// the same; otherwise the message says what differs.
+pub(crate) fn name_difference(roster: &str, registry: &str) -> String {
+    let parts = |s: &str| -> Vec<String> {
+        s.split(|c: char| c.is_whitespace() || matches!(c, '，' | ',' | '・' | '、'))
+            .filter_map(name_key)
+            .collect()
+    };
+    let (a, b) = (parts(roster), parts(registry));
+    let latin = |s: &str| {
+        s.chars()
+            .any(|c| c.is_ascii_alphabetic() || ('Ａ'..='ｚ').contains(&c))
+    };
+    let katakana = |s: &str| s.chars().any(|c| ('ァ'..='ヺ').contains(&c));
+    let (al, bl) = (latin(roster), latin(registry));
+    if al != bl && (katakana(roster) || katakana(registry)) {
+        let (l, k) = if al {
+            ("名簿", "住基")
+        } else {
+            ("住基", "名簿")
+        };
+        return format!(
+            "{l}はローマ字、{k}はカタカナの表記です。同じ人か確かめ、住基の表記で登録してください"
+        );
+    }
+    let (mut sa, mut sb) = (a.clone(), b.clone());
+    sa.sort();
+    sb.sort();
+    if a.len() > 1 && sa == sb {
+        return "姓と名（名前の部分）の順序が入れ替わっています。住基の順序で登録してください"
+            .into();
+    }
+    if a.len() != b.len() {
+        return format!(
+            "名前の部分の数が異なります（名簿 {}、住基 {}: ミドルネームや通称の有無など）。住基の表記で登録するか確認してください",
+            a.len(),
+            b.len()
+        );
+    }
+    if a.len() >= 2 {
+        let family = a[0] != b[0];
+        let given = a[1..] != b[1..];
+        return match (family, given) {
+            (true, false) => "姓だけが異なります。婚姻などによる氏の変更か確認してください".into(),
+            (false, true) => {
+                "名だけが異なります。誤記か、家族など別人の番号でないか確認してください".into()
+            }
+            _ => "姓も名も異なります。誤記か別人の記録か確認してください".into(),
+        };
+    }
+    "氏名の文字が異なります。誤記か別人の記録か確認してください".into()
+}
+
 /// Leads named in an M42 message: masked number and registry line, at most five.
 fn show_leads(leads: &[&RegRow], unmask: bool) -> String {
     const SHOWN: usize = 5;
@@ -248,9 +302,10 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
         Code::M11 => (
             "氏名",
             format!(
-                "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。婚姻などによる変更か確認してください",
+                "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。{}",
                 rec.value(RosterKey::Name),
-                reg.map_or("", |r| r.name())
+                reg.map_or("", |r| r.name()),
+                name_difference(rec.value(RosterKey::Name), reg.map_or("", |r| r.name()))
             ),
             Action::Review,
         ),
@@ -335,4 +390,46 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
         action,
         related: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_difference;
+
+    /// M11 says marriage only when the family name differs and the given name is the same.
+    #[test]
+    fn m11_message_says_what_differs() {
+        let cases = [
+            ("佐藤　洋子", "鈴木　洋子", "婚姻"),
+            ("佐藤　洋子", "佐藤　陽菜", "名だけが異なります"),
+            ("佐藤　洋子", "鈴木　花子", "姓も名も異なります"),
+            (
+                "ＪＯＨＮ　ＳＭＩＴＨ",
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "順序が入れ替わって",
+            ),
+            (
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "スミス　ジョン",
+                "名簿はローマ字、住基はカタカナ",
+            ),
+            (
+                "グエン　ヴァン　アン",
+                "ＮＧＵＹＥＮ　ＶＡＮ　ＡＮ",
+                "住基はローマ字、名簿はカタカナ",
+            ),
+            (
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+                "部分の数が異なります（名簿 2、住基 3",
+            ),
+        ];
+        for (roster, registry, want) in cases {
+            let got = name_difference(roster, registry);
+            assert!(got.contains(want), "{roster} / {registry}: {got}");
+            if want != "婚姻" {
+                assert!(!got.contains("婚姻"), "{roster} / {registry}: {got}");
+            }
+        }
+    }
 }

@@ -241,6 +241,27 @@ fn every_rule_table() {
             vec![(Code::V10, K::Name, Review)],
             None,
         ),
+        // Foreign residents' names of three or more parts, as the 住民票 records them: valid
+        // with single full-width spaces (contract), fixed like two parts otherwise.
+        (
+            K::Name,
+            "ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+            vec![],
+            None,
+        ),
+        (K::NameKana, "グエン　ヴァン　アン", vec![], None),
+        (
+            K::Name,
+            "グエン ヴァン アン",
+            vec![(Code::V10, K::Name, Fix)],
+            Some("グエン　ヴァン　アン"),
+        ),
+        (
+            K::Name,
+            "ＳＭＩＴＨ　ＪＯＨＮ　　ＭＩＣＨＡＥＬ",
+            vec![(Code::V10, K::Name, Fix)],
+            Some("ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ"),
+        ),
         (
             K::Name,
             "ｼﾞｮﾝ　SMITH",

@@ -84,8 +84,7 @@ const VALIDATE_CORPUS: &[(&str, Expect)] = &[
             ("4", "V07"),
             ("4", "V07"),
             ("5", "V11"),
-            ("6", "V10"),
-            ("6", "V10"),
+            // Line 6, マリア　ロドリゲス　サントス in three parts, is valid (contract).
             ("7", "V12"),
             ("7", "V12"),
             ("9", "V06"),

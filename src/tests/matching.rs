@@ -220,3 +220,38 @@ fn l04_never_proposes_a_namesake_for_a_record_without_an_address() {
         r.corrections
     );
 }
+
+/// A foreign resident as the 住民票 records them: three parts separated by full-width spaces
+/// (no V10), and the registry writing the Latin letters in another case: ゆれ (M01), not M11.
+#[test]
+fn a_foreign_residents_three_part_name_in_another_case_is_a_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |name: &str| {
+        format!(
+            "12130019,{},A1,01,{OWN},{name},スミス　ジョン　マイケル,19800101,1,1000001,{ADDRESS},20200401,,0",
+            recipient(101)
+        )
+    };
+    let reg = format!(
+        "{OWN},Ｓｍｉｔｈ　Ｊｏｈｎ　Ｍｉｃｈａｅｌ,スミス　ジョン　マイケル,19800101,1,{ADDRESS},0,20200101"
+    );
+    let r = run(
+        dir.path(),
+        "match",
+        &[row("ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ")],
+        std::slice::from_ref(&reg),
+    );
+    assert_eq!(verdicts(&r), [("M01".to_string(), String::new())]);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.results[0][6], "ゆれ");
+    // The order swapped is a different name, and the message says so (not marriage).
+    let r = run(
+        dir.path(),
+        "match",
+        &[row("ＭＩＣＨＡＥＬ　ＪＯＨＮ　ＳＭＩＴＨ")],
+        &[reg],
+    );
+    assert_eq!(r.findings[0][0], "M11");
+    assert!(r.findings[0][7].contains("順序"), "{:?}", r.findings[0]);
+    assert!(!r.findings[0][7].contains("婚姻"), "{:?}", r.findings[0]);
+}
