@@ -107,7 +107,11 @@ fn fold_pass(s: &str, out: &mut String) -> Option<bool> {
             Fold::Reject => return None,
             Fold::Expand(e) => {
                 needs_nfc |= e.chars().any(is_combining);
-                out.extend(e.chars().map(latin_lower));
+                out.extend(
+                    e.chars()
+                        .filter(|c| !matches!(c, ',' | '、'))
+                        .map(latin_lower),
+                );
             }
         }
     }
