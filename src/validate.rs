@@ -10,6 +10,7 @@ use crate::ingest::{PackedStr, RawRecord};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -157,7 +158,12 @@ fn check_record(
     layout: &Layout,
     ctx: RuleContext,
     keep: bool,
+    trailing: &AtomicU64,
 ) -> Checked {
+    let (raw, empty_cells) = raw.without_trailing_empty(columns.width);
+    if empty_cells > 0 {
+        trailing.fetch_add(empty_cells, Ordering::Relaxed);
+    }
     let mut line_issues = Vec::new();
     if raw.len() != columns.width {
         let span = if raw.end_line > raw.line {
@@ -760,7 +766,9 @@ pub(crate) fn scan_file(
         columns: &columns,
     };
     let ctx = &ctx;
-    let (stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
+    let trailing = AtomicU64::new(0);
+    let trailing = &trailing;
+    let (mut stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
         let producer = s.spawn(move || reader.produce(tx, back_rx));
         let sink_thread = s.spawn(move || -> Result<bool, Error> {
             let mut keys: Vec<(u128, Source)> = Vec::new();
@@ -824,6 +832,7 @@ pub(crate) fn scan_file(
                         &cfg.layout,
                         cfg.rules,
                         keep,
+                        trailing,
                     )
                 })
                 .collect_into_vec(&mut results);
@@ -849,6 +858,7 @@ pub(crate) fn scan_file(
     if not_utf8 {
         return Ok(None);
     }
+    stats.trailing_empty_cells = trailing.load(Ordering::Relaxed);
     Ok(Some(Scanned {
         stats,
         header_line,

@@ -105,6 +105,8 @@ pub struct InputSummary {
     pub unreadable_lines: u64,
     /// Columns no field of the layout claims: ignored.
     pub extra_columns: Vec<String>,
+    /// Empty cells beyond the header on data rows (Excel's used range), ignored.
+    pub trailing_empty_cells: u64,
     pub schema: String,
     /// `corrections/<name>` when this roster has rows to correct.
     pub corrections_file: Option<String>,
@@ -154,6 +156,7 @@ impl InputSummary {
             blank_lines: stats.blank_lines,
             unreadable_lines,
             extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+            trailing_empty_cells: stats.trailing_empty_cells,
             schema: schema.to_string(),
             corrections_file: None,
             corrections: 0,

@@ -9,6 +9,7 @@
 mod check;
 mod cli;
 mod eval;
+mod excel;
 mod fuzz_regressions;
 mod golden;
 mod html;

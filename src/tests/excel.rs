@@ -1,0 +1,144 @@
+//! Rosters as Excel writes them: trailing empty cells from a used range wider than the header,
+//! numbers that lost their leading zeros or became `6.21498E+11`, and a tab-separated save.
+
+use std::path::Path;
+
+use super::support;
+
+/// Runs `validate` on `bytes` as roster.csv: (exit code, stderr, findings rows, summary).
+fn validate(dir: &Path, bytes: &[u8]) -> (u8, String, Vec<Vec<String>>, serde_json::Value) {
+    let roster = support::write(dir, "roster.csv", bytes);
+    let out = dir.join("out");
+    let (code, _, err) = support::run(&[
+        "validate",
+        roster.to_str().unwrap(),
+        "--as-of",
+        "20261121",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    if code == 2 {
+        return (code, err, Vec::new(), serde_json::Value::Null);
+    }
+    let findings = support::read_csv(&out.join("findings.csv"))
+        .into_iter()
+        .skip(1)
+        .collect();
+    let summary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    (code, err, findings, summary)
+}
+
+/// CP932 with CRLF, as Excel's "CSV (コンマ区切り)" saves a sheet.
+fn cp932(text: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS
+        .encode(&text.replace('\n', "\r\n"))
+        .0
+        .into_owned()
+}
+
+#[test]
+fn trailing_empty_cells_beyond_the_header_are_ignored_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    // Excel wrote the used range three columns wider than the header on the data rows.
+    let text = format!(
+        "{}\n{},,,\n{},,,\n",
+        support::HEADER,
+        support::clean_row(1),
+        support::clean_row(2)
+    );
+    let (code, err, findings, summary) = validate(dir.path(), &cp932(&text));
+    assert_eq!(code, 0, "{err} {findings:?}");
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(summary["inputs"][0]["trailing_empty_cells"], 6);
+    assert_eq!(summary["inputs"][0]["rows"], 2);
+    // A non-empty cell beyond the header is still a wrong column count.
+    let text = format!(
+        "{}\n{},,,\n{},,x,\n",
+        support::HEADER,
+        support::clean_row(1),
+        support::clean_row(2)
+    );
+    let (code, _, findings, summary) = validate(dir.path(), &cp932(&text));
+    assert_eq!(code, 1);
+    let codes: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f[0].as_str(), f[3].as_str()))
+        .collect();
+    assert_eq!(codes, [("V16", "3")]);
+    assert!(findings[0][7].contains("列の数が17です"), "{findings:?}");
+    assert_eq!(summary["inputs"][0]["trailing_empty_cells"], 3);
+}
+
+#[test]
+fn a_tab_separated_roster_is_named_as_such_with_how_to_save_it_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n{}\n",
+        support::HEADER.replace(',', "\t"),
+        support::clean_row(1).replace(',', "\t")
+    );
+    let (code, err, ..) = validate(dir.path(), &cp932(&text));
+    assert_eq!(code, 2);
+    assert!(err.contains("タブ区切りのファイルです"), "{err}");
+    assert!(err.contains("タブで14列に分かれています"), "{err}");
+    assert!(err.contains("CSV (コンマ区切り)"), "{err}");
+    assert!(!err.contains("見出し「保険者番号」がありません"), "{err}");
+}
+
+/// Numbers as Excel leaves them when the column was General: the 受給者番号 and 個人番号 lost
+/// their leading zero, the 個人番号 of another row shows as 6.21498E+11. Values from
+/// python-stdnum 1.20: 056789012348 (`jp.in_`), 0001016 (`luhn`).
+#[test]
+fn numbers_excel_mangled_are_recognized_and_recovered_where_certain() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |recipient: &str, number: &str| {
+        format!(
+            "12130019,{recipient},C1,01,{number},山田　太郎,ヤマダ　タロウ,19450312,1,1000001,東京都千代田区千代田１丁目１番,20200401,,0"
+        )
+    };
+    let text = format!(
+        "{}\n{}\n{}\n{}\n",
+        support::HEADER,
+        row("1016", "56789012348"),
+        row("0001024", "6.21498E+11"),
+        row("0001032", "000000000000"),
+    );
+    let roster = support::write(dir.path(), "roster.csv", cp932(&text));
+    let out = dir.path().join("out");
+    let (code, _, err) = support::run(&[
+        "validate",
+        roster.to_str().unwrap(),
+        "--as-of",
+        "20261121",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let findings = support::read_csv(&out.join("findings.csv"));
+    let got: Vec<(&str, &str, &str)> = findings[1..]
+        .iter()
+        .map(|f| (f[0].as_str(), f[3].as_str(), f[6].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("V02", "2", "受給者番号"),
+            ("V02", "2", "個人番号"),
+            ("V02", "3", "個人番号"),
+            ("V02", "4", "個人番号"),
+        ]
+    );
+    let corrections = support::read_csv(&out.join("corrections.csv"));
+    // 処理区分, 入力ファイル, 行番号, 保険者番号, 受給者番号, ケース番号, 世帯員番号, 個人番号 …
+    let line2 = corrections.iter().find(|r| r[2] == "2").unwrap();
+    assert_eq!(line2[0], "修正要確認");
+    assert_eq!(
+        (line2[4].as_str(), line2[7].as_str()),
+        ("0001016", "056789012348")
+    );
+    let line3 = corrections.iter().find(|r| r[2] == "3").unwrap();
+    assert_eq!(line3[7], "6.21498E+11", "digits lost: nothing proposed");
+    let line4 = corrections.iter().find(|r| r[2] == "4").unwrap();
+    assert_eq!(line4[7], "", "a placeholder is emptied");
+}
