@@ -160,13 +160,22 @@ enum Problem {
     V15,
     /// An unquoted comma in 住所: one column too many.
     V16,
+    /// 個人番号 beginning with 0, saved by Excel as a number: 11 digits (the 0-prefixed form is
+    /// proposed; the verdict is the person's own, M00).
+    ExcelZero,
+    /// 個人番号 shown by Excel as `6.21498E+11`: digits lost, found by the 4 fields (M40).
+    ExcelE,
+    /// 個人番号 `000000000000` typed where it was not known: emptied, found by the 4 fields (M40).
+    Placeholder,
+    /// 受給者番号 saved by Excel as a number: its leading zeros dropped (padded value proposed).
+    RecipientZero,
     /// Also covered by 国保, 国保組合 or 後期高齢者医療 over part of the welfare period.
     D02,
     /// 社会保険状況 contradicts the employee-insurance rows.
     D03,
 }
 
-const PROBLEMS: [Problem; 28] = [
+const PROBLEMS: [Problem; 32] = [
     Problem::M10,
     Problem::M11,
     Problem::M12,
@@ -193,6 +202,10 @@ const PROBLEMS: [Problem; 28] = [
     Problem::V14,
     Problem::V15,
     Problem::V16,
+    Problem::ExcelZero,
+    Problem::ExcelE,
+    Problem::Placeholder,
+    Problem::RecipientZero,
     Problem::D02,
     Problem::D03,
 ];
@@ -227,6 +240,8 @@ impl Problem {
             Problem::V14 => &["V14"],
             Problem::V15 => &["V15"],
             Problem::V16 => &["V16"],
+            Problem::ExcelZero | Problem::RecipientZero => &["V02"],
+            Problem::ExcelE | Problem::Placeholder => &["V02", "M40"],
             Problem::D02 => &["D02"],
             Problem::D03 => &["D03"],
         }
@@ -262,6 +277,10 @@ impl Problem {
             Problem::V14 => "氏名が2バイト文字の途中で切れている（CP932 として読めない行）",
             Problem::V15 => "同じ行の重複",
             Problem::V16 => "住所に引用符なしのカンマ（列が1つ多い）",
+            Problem::ExcelZero => "個人番号の先頭の0が Excel で落ちた（11桁）",
+            Problem::ExcelE => "個人番号が Excel の指数表示（6.21498E+11）で桁が失われた",
+            Problem::Placeholder => "個人番号に仮の値 000000000000",
+            Problem::RecipientZero => "受給者番号の先頭の0が Excel で落ちた",
             Problem::D02 => "医療扶助と国保・国保組合・後期高齢者医療の資格が重複",
             Problem::D03 => "社会保険状況が被用者保険の資格と食い違う",
         }
@@ -319,6 +338,9 @@ struct Office {
     insurer_no: String,
     file: String,
     cp932: bool,
+    /// Saved through Excel's "CSV (コンマ区切り)": every data row carries empty cells beyond the
+    /// header (its used range was wider). Not a finding: counted in summary.json.
+    excel: bool,
 }
 
 /// Everything read-only the chunks share.
@@ -413,6 +435,7 @@ impl Tables {
                     if cp932 { "_cp932" } else { "" }
                 ),
                 cp932,
+                excel: o % 4 == 2,
             });
         }
         let mut variants: HashMap<char, Vec<char>> = HashMap::new();
@@ -798,6 +821,30 @@ fn halfwidth_kana(s: &str) -> String {
 }
 
 /// The number with its last (check) digit changed.
+/// The empty cells an Excel-saved roster's data rows end with ([`Office::excel`]).
+const EXCEL_TRAILING: &str = ",,,";
+
+/// A 12-digit number as Excel's General format shows it: six significant digits
+/// (`621498320257` → `6.21498E+11`, trailing zeros dropped: `6.2E+11`). None when the number
+/// starts with 0 or rounds up to 13 digits.
+fn excel_scientific(n: &str) -> Option<String> {
+    let v: u64 = n.parse().ok()?;
+    if n.len() != 12 || n.starts_with('0') {
+        return None;
+    }
+    let six = (v + 500_000) / 1_000_000;
+    if six >= 1_000_000 {
+        return None;
+    }
+    let digits = six.to_string();
+    let frac = digits[1..].trim_end_matches('0');
+    Some(if frac.is_empty() {
+        format!("{}E+11", &digits[..1])
+    } else {
+        format!("{}.{frac}E+11", &digits[..1])
+    })
+}
+
 fn with_wrong_check_digit(n: &str) -> String {
     let mut s = n.to_string();
     let last = s.pop().map_or(0, |c| c as u8 - b'0');
@@ -1277,6 +1324,15 @@ fn roster_row(
         Some(Problem::M30) => number = my_number(UNKNOWN_BASE + p.index),
         Some(Problem::M40 | Problem::M41 | Problem::M42 | Problem::M42Moved) => number.clear(),
         Some(Problem::V03) => number = with_wrong_check_digit(&number),
+        Some(Problem::ExcelZero) => match number.strip_prefix('0') {
+            Some(rest) => number = rest.to_string(),
+            None => problem = None,
+        },
+        Some(Problem::ExcelE) => match excel_scientific(&number) {
+            Some(e) => number = e,
+            None => problem = None,
+        },
+        Some(Problem::Placeholder) => number = "000000000000".into(),
         Some(Problem::V01) => {
             other_address = Some(String::new());
             postcode.clear();
@@ -1306,6 +1362,7 @@ fn roster_row(
             | Problem::V14
             | Problem::V15
             | Problem::V16
+            | Problem::RecipientZero
             | Problem::D02
             | Problem::D03,
         )
@@ -1607,6 +1664,11 @@ fn write_roster_row(
         Some(Problem::V02) => member = row.member.to_string(),
         Some(Problem::V04) => insurer = with_wrong_check_digit(&insurer),
         Some(Problem::V05) => recipient = with_wrong_check_digit(&recipient),
+        // Serials are counted per office from 1, so the number starts with zeros (a
+        // 100,000-row office aside, where the row stays as it is and no truth is written).
+        Some(Problem::RecipientZero) if recipient.trim_start_matches('0').len() > 1 => {
+            recipient = recipient.trim_start_matches('0').to_string();
+        }
         Some(Problem::V08) => sex = if row.sex == 1 { "男" } else { "女" }.to_string(),
         _ => {}
     }
@@ -1626,6 +1688,9 @@ fn write_roster_row(
         buf.pop();
     }
     push_line(&mut buf, &tail, out.cp932);
+    if office.excel {
+        buf.extend_from_slice(EXCEL_TRAILING.as_bytes());
+    }
     buf.extend_from_slice(if out.cp932 { b"\r\n" } else { b"\n" });
     let path = out.file.target().to_path_buf();
     let copies = if row.problem == Some(Problem::V15) {
@@ -1661,7 +1726,8 @@ fn write_roster_row(
             .write_all(text.as_bytes())
             .map_err(write_err(&PathBuf::from("truth.csv")))
     };
-    if let Some(p) = row.problem {
+    let unchanged = row.problem == Some(Problem::RecipientZero) && recipient.len() == 7;
+    if let Some(p) = row.problem.filter(|_| !unchanged) {
         for code in p.codes() {
             note(code, row.note.as_deref().unwrap_or(p.describe()))?;
         }
