@@ -302,15 +302,19 @@ enum Variation {
     DigitChome,
     /// The roster writes small kana large (キョウコ → キヨウコ), as legacy systems do.
     LargeKana,
+    /// A foreign resident's Latin name: the registry writes it in title case (Ｓｍｉｔｈ), the
+    /// roster in capitals (ＳＭＩＴＨ).
+    LatinCase,
 }
 
-const VARIATIONS: [Variation; 6] = [
+const VARIATIONS: [Variation; 7] = [
     Variation::VariantKanji,
     Variation::Hyphens,
     Variation::NoPrefecture,
     Variation::NoBuilding,
     Variation::DigitChome,
     Variation::LargeKana,
+    Variation::LatinCase,
 ];
 
 impl Variation {
@@ -322,6 +326,7 @@ impl Variation {
             Variation::NoBuilding => "ゆれ: 住所の建物名・部屋番号を省略",
             Variation::DigitChome => "ゆれ: 丁目を算用数字で記載",
             Variation::LargeKana => "ゆれ: カナの小書き文字を大書き",
+            Variation::LatinCase => "ゆれ: ローマ字氏名の大文字・小文字（住基は Ｓｍｉｔｈ の形）",
         }
     }
 }
@@ -554,7 +559,10 @@ fn welfare_weight(size: u64, head_age: u32) -> f64 {
 struct Person {
     /// Global resident index: the 個人番号 is derived from it.
     index: u64,
+    /// Index into [`data::FOREIGN_NAMES`] when `foreign`, else into [`data::SURNAMES`].
     surname: usize,
+    /// A foreign resident living alone, with a name of three parts.
+    foreign: bool,
     given: usize,
     male: bool,
     birth: Ymd,
@@ -712,6 +720,11 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
 }
 
 fn name_of(p: &Person) -> (&'static str, &'static str, &'static str, &'static str) {
+    if p.foreign
+        && let Some(&f) = data::FOREIGN_NAMES.get(p.surname)
+    {
+        return f;
+    }
     let (sur, sur_kana, _) = data::SURNAMES[p.surname];
     let given = if p.male {
         data::MALE_GIVEN[p.given]
@@ -719,6 +732,22 @@ fn name_of(p: &Person) -> (&'static str, &'static str, &'static str, &'static st
         data::FEMALE_GIVEN[p.given]
     };
     (sur, sur_kana, given.0, given.1)
+}
+
+/// Full-width Latin capitals in title case, part by part (ＳＭＩＴＨ　ＪＯＨＮ → Ｓｍｉｔｈ　Ｊｏｈｎ).
+fn title_case(name: &str) -> String {
+    let mut first = true;
+    name.chars()
+        .map(|c| {
+            let out = if !first && ('Ａ'..='Ｚ').contains(&c) {
+                char::from_u32(c as u32 + 0x20).unwrap_or(c)
+            } else {
+                c
+            };
+            first = c == '　';
+            out
+        })
+        .collect()
 }
 
 /// The name with one kanji replaced by a variant form, if any has one.
@@ -821,6 +850,9 @@ fn halfwidth_kana(s: &str) -> String {
 }
 
 /// The number with its last (check) digit changed.
+/// Share of one-person households that are foreign residents with a three-part name.
+const FOREIGN_SHARE: f64 = 0.03;
+
 /// The empty cells an Excel-saved roster's data rows end with ([`Office::excel`]).
 const EXCEL_TRAILING: &str = ",,,";
 
@@ -885,7 +917,12 @@ fn wareki(d: Ymd) -> String {
 fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> Household {
     let (size, head_age) = t.household_shape(rng);
     let size = size.min(max_size);
-    let surname = t.surnames.pick(rng);
+    let foreign = size == 1 && rng.chance(FOREIGN_SHARE);
+    let surname = if foreign {
+        rng.below(data::FOREIGN_NAMES.len() as u64) as usize
+    } else {
+        t.surnames.pick(rng)
+    };
     let head_male = rng.chance(0.55);
     let birth_of = |rng: &mut Rng, age: u32| {
         let days = t.as_of_days - i64::from(age) * 365 - rng.below(365) as i64 - i64::from(age / 4);
@@ -912,6 +949,7 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
         members.push(Person {
             index: first_index + m,
             surname,
+            foreign,
             given,
             male,
             birth: birth_of(rng, age),
@@ -1031,6 +1069,10 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 if row.variation == Some(Variation::VariantKanji) {
                     let (sur, _, given, _) = name_of(p);
                     side.name = variant_name(t, &format!("{sur}　{given}"), &mut rng);
+                }
+                if row.variation == Some(Variation::LatinCase) {
+                    let (sur, _, given, _) = name_of(p);
+                    side.name = Some(title_case(&format!("{sur}　{given}")));
                 }
                 chunk.roster.push(row);
             }
@@ -1243,6 +1285,12 @@ fn roster_row(
                     .chain(given.chars())
                     .any(|c| t.variants.contains_key(&c)),
                 Variation::LargeKana => large_kana(given_kana).is_some(),
+                Variation::LatinCase => {
+                    p.foreign
+                        && sur
+                            .chars()
+                            .any(|c| c.is_alphabetic() && (c as u32) >= 0xFF21)
+                }
                 Variation::NoBuilding => h.building.is_some(),
                 Variation::DigitChome => h.chome > 0,
                 Variation::Hyphens | Variation::NoPrefecture => true,
@@ -1272,7 +1320,7 @@ fn roster_row(
                 kana = format!("{sur_kana}　{k}");
             }
         }
-        Some(Variation::VariantKanji) | None => {}
+        Some(Variation::VariantKanji | Variation::LatinCase) | None => {}
     }
     if matches!(problem, Some(Problem::M10 | Problem::M42Moved)) {
         // M10: moved. M42Moved: moved without a number; the person and a namesake live

@@ -196,9 +196,22 @@ fn run_on_generated_data_finds_exactly_the_truth() {
         "受給者番号の先頭の0が Excel で落ちた",
         "個人番号未記載・転居",
         "二重登録",
+        "ローマ字氏名の大文字・小文字",
     ] {
         assert!(truth_text.contains(habit), "{habit} never injected");
     }
+    // Foreign residents with three-part names are on the rosters (and, being valid, in no
+    // truth line of their own: the exact comparison above shows no V10 on them).
+    let three_parts = files(&data)
+        .keys()
+        .filter(|f| f.starts_with("roster_"))
+        .flat_map(|f| read_any(&data.join(f)).into_iter().skip(1))
+        .filter(|r| r.len() > 5 && r[5].split('　').count() == 3)
+        .count();
+    assert!(
+        three_parts > 10,
+        "foreign residents on the rosters: {three_parts}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let trailing: Vec<(String, u64)> = summary["inputs"]
