@@ -10,6 +10,7 @@ use crate::ingest::{PackedStr, RawRecord};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -159,10 +160,17 @@ fn check_record(
     ctx: RuleContext,
     keep: bool,
     trailing: &AtomicU64,
+    jisx0213: &Mutex<Vec<u64>>,
 ) -> Checked {
     let (raw, empty_cells) = raw.without_trailing_empty(columns.width);
     if empty_cells > 0 {
         trailing.fetch_add(empty_cells, Ordering::Relaxed);
+    }
+    if enc == Encoding::Cp932
+        && ingest::has_nec_ibm_rows(raw.bytes())
+        && let Ok(mut lines) = jisx0213.lock()
+    {
+        lines.push(raw.line);
     }
     let mut line_issues = Vec::new();
     if raw.len() != columns.width {
@@ -496,7 +504,7 @@ fn run_once(
         if let Some(note) = &info.note {
             log.warn(format!("{}: {note}", info.display));
         }
-        let Some(summary) = validate_file(
+        let Some(mut summary) = validate_file(
             cfg,
             fi as u32,
             &info,
@@ -510,6 +518,9 @@ fn run_once(
         else {
             return Ok(Attempt::NotUtf8(fi));
         };
+        if let Some(w) = summary.jisx0213.take() {
+            log.warn(format!("{}: {w}", info.display));
+        }
         log.info(format!(
             "{}: {} 行（{}・{}）、読めない行 {}、修正対象 {}",
             info.display,
@@ -768,6 +779,8 @@ pub(crate) fn scan_file(
     let ctx = &ctx;
     let trailing = AtomicU64::new(0);
     let trailing = &trailing;
+    let jisx0213 = Mutex::new(Vec::new());
+    let jisx0213 = &jisx0213;
     let (mut stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
         let producer = s.spawn(move || reader.produce(tx, back_rx));
         let sink_thread = s.spawn(move || -> Result<bool, Error> {
@@ -833,6 +846,7 @@ pub(crate) fn scan_file(
                         cfg.rules,
                         keep,
                         trailing,
+                        jisx0213,
                     )
                 })
                 .collect_into_vec(&mut results);
@@ -859,6 +873,10 @@ pub(crate) fn scan_file(
         return Ok(None);
     }
     stats.trailing_empty_cells = trailing.load(Ordering::Relaxed);
+    if let Ok(mut lines) = jisx0213.lock() {
+        lines.sort_unstable();
+        stats.jisx0213_lines = std::mem::take(&mut *lines);
+    }
     Ok(Some(Scanned {
         stats,
         header_line,

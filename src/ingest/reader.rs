@@ -260,6 +260,9 @@ pub struct ReadStats {
     pub records: u64,
     /// Empty cells beyond the header's columns, ignored (counted by the roster check).
     pub trailing_empty_cells: u64,
+    /// Lines of a CP932 roster with a double-byte character led by 0xED or 0xEE (found by the
+    /// roster check): see [`crate::ingest::jisx0213_warning`].
+    pub jisx0213_lines: Vec<u64>,
 }
 
 /// Streams a file's records in blocks. The header row is read by [`RecordReader::open`].

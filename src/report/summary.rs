@@ -112,6 +112,9 @@ pub struct InputSummary {
     pub corrections_file: Option<String>,
     pub corrections: u64,
     pub note: Option<String>,
+    /// The JIS X 0213 warning of this roster, for the log (it is also in `note`).
+    #[serde(skip)]
+    pub jisx0213: Option<String>,
 }
 
 /// `timings_ms` from the elapsed time at the end of each stage, in order: each stage's own
@@ -142,6 +145,7 @@ impl InputSummary {
         columns: &crate::schema::ColumnMap,
         schema: &str,
     ) -> InputSummary {
+        let jisx0213 = crate::ingest::jisx0213_warning(&stats.jisx0213_lines);
         InputSummary {
             role,
             path: info.display.clone(),
@@ -160,7 +164,11 @@ impl InputSummary {
             schema: schema.to_string(),
             corrections_file: None,
             corrections: 0,
-            note: info.note.clone(),
+            note: match (&info.note, &jisx0213) {
+                (Some(n), Some(w)) => Some(format!("{n}。{w}")),
+                (n, w) => n.clone().or_else(|| w.clone()),
+            },
+            jisx0213,
         }
     }
 }

@@ -142,3 +142,33 @@ fn numbers_excel_mangled_are_recognized_and_recovered_where_certain() {
     let line4 = corrections.iter().find(|r| r[2] == "4").unwrap();
     assert_eq!(line4[7], "", "a placeholder is emptied");
 }
+
+/// A roster written in Shift_JIS-2004 read as CP932: 蔣 (0xEE55 in JIS X 0213, per Python's
+/// `shift_jis_2004` codec) decodes as 皜. Never silently: the run warns and names the line.
+#[test]
+fn a_cp932_roster_using_the_nec_ibm_rows_is_warned_about_naming_the_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = cp932(&format!("{}\n{}\n", support::HEADER, support::clean_row(1)));
+    // Line 3: 山田 太郎 with 蔣 for 田, as Shift_JIS-2004 writes it.
+    let row = cp932(&format!("{}\n", support::clean_row(2)));
+    let yamada = encoding_rs::SHIFT_JIS.encode("田").0.into_owned();
+    let at = row.windows(2).position(|w| w == yamada.as_slice()).unwrap();
+    bytes.extend_from_slice(&row[..at]);
+    bytes.extend_from_slice(b"\xEE\x55");
+    bytes.extend_from_slice(&row[at + 2..]);
+    let (code, err, _, summary) = validate(dir.path(), &bytes);
+    assert!(code <= 1, "{err}");
+    assert!(
+        err.contains("1行（3行目）に CP932 の NEC 選定 IBM 拡張の領域"),
+        "{err}"
+    );
+    assert!(err.contains("--encoding sjis2004"), "{err}");
+    let note = summary["inputs"][0]["note"].as_str().unwrap_or_default();
+    assert!(note.contains("3行目"), "{summary}");
+    // Genuine CP932 (IBM extension rows 0xFA–0xFC, as Windows writes 髙; fixtures/clean has
+    // 髙 and 﨑 in the NEC-selected rows, as some vendor systems write them) is not warned about.
+    let text = format!("{}\n{}\n", support::HEADER, support::clean_row(1)).replace('山', "髙");
+    let (_, err, _, summary) = validate(dir.path(), &cp932(&text));
+    assert!(!err.contains("NEC 選定"), "{err}");
+    assert!(summary["inputs"][0]["note"].is_null(), "{summary}");
+}
