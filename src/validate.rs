@@ -197,7 +197,7 @@ fn check_record(
     // record with a bad byte) field by field, so the V14 message names the column.
     let whole = match enc {
         Encoding::Utf8 => simdutf8::basic::from_utf8(raw.bytes()).ok(),
-        Encoding::Cp932 => None,
+        Encoding::Cp932 | Encoding::Sjis2004 => None,
     };
     let mut decoded: Vec<Cow<str>> = Vec::new();
     if whole.is_none() {

@@ -14,6 +14,9 @@ pub enum Encoding {
     /// Windows-31J / CP932, read with encoding_rs's Shift_JIS (which is the WHATWG superset
     /// including the NEC and IBM extensions and the user-defined area → private use).
     Cp932,
+    /// Shift_JIS-2004 (JIS X 0213), only by `--encoding sjis2004`: CP932 except for the codes
+    /// of [`crate::ingest::sjis2004`]'s table (encoding_rs has no Shift_JIS-2004).
+    Sjis2004,
 }
 
 impl Encoding {
@@ -21,6 +24,7 @@ impl Encoding {
         match self {
             Encoding::Utf8 => "utf8",
             Encoding::Cp932 => "cp932",
+            Encoding::Sjis2004 => "sjis2004",
         }
     }
 }
@@ -316,7 +320,13 @@ pub fn decode_field(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, De
                 offset,
             }
         }),
-        Encoding::Cp932 => {
+        Encoding::Sjis2004 if !bytes.is_ascii() => super::sjis2004::decode(bytes)
+            .map(Cow::Owned)
+            .map_err(|offset| DecodeError {
+                bytes: bytes[offset..(offset + 2).min(bytes.len())].to_vec(),
+                offset,
+            }),
+        Encoding::Cp932 | Encoding::Sjis2004 => {
             if bytes.is_ascii() {
                 // ASCII is the same in CP932 (encoding_rs maps 0x5C to U+005C, as Windows does).
                 return std::str::from_utf8(bytes)

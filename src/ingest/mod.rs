@@ -14,6 +14,7 @@
 
 pub mod encoding;
 pub mod reader;
+pub mod sjis2004;
 pub mod stream;
 
 pub use encoding::{

@@ -172,3 +172,64 @@ fn a_cp932_roster_using_the_nec_ibm_rows_is_warned_about_naming_the_lines() {
     assert!(!err.contains("NEC 選定"), "{err}");
     assert!(summary["inputs"][0]["note"].is_null(), "{summary}");
 }
+
+/// `--encoding sjis2004` reads a Shift_JIS-2004 roster as written: 蔣 (0xEE55, from Python's
+/// `shift_jis_2004` codec) matches the registry's 蔣 instead of becoming 皜 and an M11.
+#[test]
+fn encoding_sjis2004_reads_jis_x_0213_kanji_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let number = "621498320257"; // valid: python-stdnum jp.in_
+    let row = format!(
+        "12130019,0001016,C1,01,{number},X　太郎,ショウ　タロウ,19450312,1,1000001,東京都千代田区千代田１丁目１番,20200401,,0\n"
+    );
+    let mut bytes = cp932(&format!("{}\n", support::HEADER));
+    let row = cp932(&row);
+    let x = row.iter().position(|&b| b == b'X').unwrap();
+    bytes.extend_from_slice(&row[..x]);
+    bytes.extend_from_slice(b"\xEE\x55");
+    bytes.extend_from_slice(&row[x + 1..]);
+    let roster = support::write(dir.path(), "roster.csv", &bytes);
+    let registry = support::write(
+        dir.path(),
+        "registry.csv",
+        format!(
+            "個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日\n{number},蔣　太郎,ショウ　タロウ,19450312,1,東京都千代田区千代田１丁目１番,0,20200101\n"
+        ),
+    );
+    let run = |encoding: Option<&str>, name: &str| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "match".to_string(),
+            roster.display().to_string(),
+            "--registry".into(),
+            registry.display().to_string(),
+            "--as-of".into(),
+            "20261121".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if let Some(e) = encoding {
+            args.extend(["--encoding".into(), e.into()]);
+        }
+        let (code, _, err) = support::run(&args);
+        assert!(code <= 1, "{err}");
+        let results = support::read_csv(&out.join("results.csv"));
+        let findings = support::read_csv(&out.join("findings.csv"));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (results, findings, summary, err)
+    };
+    // As CP932: 皜　太郎, M11, and the warning.
+    let (results, _, _, err) = run(None, "cp932");
+    assert_eq!(results[1][5], "M11", "{results:?}");
+    assert!(err.contains("--encoding sjis2004"), "{err}");
+    // As Shift_JIS-2004: the name is the registry's (M00); 蔣 is outside CP932, so the entry
+    // rules still say the national server cannot take it (V11).
+    let (results, findings, summary, _) = run(Some("sjis2004"), "sjis2004");
+    assert_eq!(results[1][5], "M00", "{results:?}");
+    let codes: Vec<&str> = findings[1..].iter().map(|f| f[0].as_str()).collect();
+    assert_eq!(codes, ["V11"], "{findings:?}");
+    assert!(findings[1][7].contains('蔣'), "{findings:?}");
+    assert_eq!(summary["inputs"][0]["encoding"], "sjis2004");
+}
