@@ -282,8 +282,9 @@ fn scientific(s: &str) -> Option<(String, usize)> {
     (int.len() == 1 && all(int) && all(frac)).then(|| (format!("{int}{frac}"), exp))
 }
 
-/// V02 for what a spreadsheet does to a My Number: scientific notation (digits lost, or all 12
-/// still there), and placeholder runs. True when the value was dealt with.
+/// V02 for what a spreadsheet does to a My Number: placeholder runs, a `.0` suffix (a number
+/// column written as decimals), scientific notation (digits lost, or all 12 still there). True
+/// when the value was dealt with.
 fn my_number_excel(c: &mut Checker, k: RosterKey, s: &str) -> bool {
     if is_placeholder(s) {
         c.issue(
@@ -296,6 +297,19 @@ fn my_number_excel(c: &mut Checker, k: RosterKey, s: &str) -> bool {
             ),
         );
         c.set(k, String::new());
+        return true;
+    }
+    if let Some(digits) = s.strip_suffix(".0").filter(|d| my_number_is_valid(d)) {
+        let shown = crate::findings::mask::show_my_number(digits, c.ctx.unmask);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "個人番号が Excel などで小数として保存され、末尾に「.0」が付いています。12桁の {shown} を提案します（検査用数字は合っています）。列を文字列にして保存してください"
+            ),
+        );
+        c.set(k, digits.to_string());
         return true;
     }
     let Some((digits, exp)) = scientific(s) else {

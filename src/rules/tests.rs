@@ -182,6 +182,12 @@ fn every_rule_table() {
         ),
         (
             K::MyNumber,
+            "621498320257.0",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some("621498320257"),
+        ),
+        (
+            K::MyNumber,
             "000000000000",
             vec![(Code::V02, K::MyNumber, Review)],
             Some(""),
