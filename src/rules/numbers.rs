@@ -124,8 +124,9 @@ fn shown_fixed(k: RosterKey, v: &str, unmask: bool) -> String {
 
 pub(super) fn insurer_no(c: &mut Checker) {
     let k = RosterKey::InsurerNo;
-    let ok = |p: &str| mhlw_check_digit(&p[..7]) == Some(p.as_bytes()[7] - b'0');
-    let Some(s) = digits(c, k, 8, "8桁の数字（公費負担者番号）が必要です", Some(&ok))
+    // No zero-padding proposal: a welfare 保険者番号 begins with its 法別番号 12, so it has no
+    // leading zero to lose, and a padded value would fail V04 at once.
+    let Some(s) = digits(c, k, 8, "8桁の数字（公費負担者番号）が必要です", None)
     else {
         return;
     };
