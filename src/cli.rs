@@ -453,6 +453,8 @@ enum EncodingArg {
     Auto,
     Utf8,
     Cp932,
+    /// Shift_JIS-2004 (JIS X 0213): never detected, only on request
+    Sjis2004,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -500,6 +502,7 @@ impl ValidateArgs {
                 EncodingArg::Auto => None,
                 EncodingArg::Utf8 => Some(Encoding::Utf8),
                 EncodingArg::Cp932 => Some(Encoding::Cp932),
+                EncodingArg::Sjis2004 => Some(Encoding::Sjis2004),
             },
             output_encoding: match self.output_encoding {
                 OutputEncodingArg::Utf8Bom => OutputEncoding::Utf8Bom,

@@ -10,6 +10,8 @@ use crate::ingest::{PackedStr, RawRecord};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -159,7 +161,19 @@ fn check_record(
     layout: &Layout,
     ctx: RuleContext,
     keep: bool,
+    trailing: &AtomicU64,
+    jisx0213: &Mutex<Vec<u64>>,
 ) -> Checked {
+    let (raw, empty_cells) = raw.without_trailing_empty(columns.width);
+    if empty_cells > 0 {
+        trailing.fetch_add(empty_cells, Ordering::Relaxed);
+    }
+    if enc == Encoding::Cp932
+        && ingest::has_nec_ibm_rows(raw.bytes())
+        && let Ok(mut lines) = jisx0213.lock()
+    {
+        lines.push(raw.line);
+    }
     let mut line_issues = Vec::new();
     if raw.cut > 0 {
         line_issues.push(LineIssue {
@@ -195,7 +209,7 @@ fn check_record(
     // record with a bad byte) field by field, so the V14 message names the column.
     let whole = match enc {
         Encoding::Utf8 => simdutf8::basic::from_utf8(raw.bytes()).ok(),
-        Encoding::Cp932 => None,
+        Encoding::Cp932 | Encoding::Sjis2004 => None,
     };
     let mut decoded: Vec<Cow<str>> = Vec::new();
     if whole.is_none() {
@@ -522,7 +536,7 @@ fn run_once(
         if let Some(note) = &info.note {
             log.warn(format!("{}: {note}", info.display));
         }
-        let Some(summary) = validate_file(
+        let Some(mut summary) = validate_file(
             cfg,
             fi as u32,
             &info,
@@ -536,6 +550,9 @@ fn run_once(
         else {
             return Ok(Attempt::NotUtf8(fi));
         };
+        if let Some(w) = summary.jisx0213.take() {
+            log.warn(format!("{}: {w}", info.display));
+        }
         log.info(format!(
             "{}: {} 行（{}・{}）、読めない行 {}、修正対象 {}",
             info.display,
@@ -791,7 +808,11 @@ pub(crate) fn scan_file(
         columns: &columns,
     };
     let ctx = &ctx;
-    let (stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
+    let trailing = AtomicU64::new(0);
+    let trailing = &trailing;
+    let jisx0213 = Mutex::new(Vec::new());
+    let jisx0213 = &jisx0213;
+    let (mut stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
         let producer = s.spawn(move || reader.produce(tx, back_rx));
         let sink_thread = s.spawn(move || -> Result<bool, Error> {
             let mut keys: Vec<(u128, Source)> = Vec::new();
@@ -855,6 +876,8 @@ pub(crate) fn scan_file(
                         &cfg.layout,
                         cfg.rules,
                         keep,
+                        trailing,
+                        jisx0213,
                     )
                 })
                 .collect_into_vec(&mut results);
@@ -879,6 +902,11 @@ pub(crate) fn scan_file(
     })?;
     if not_utf8 {
         return Ok(None);
+    }
+    stats.trailing_empty_cells = trailing.load(Ordering::Relaxed);
+    if let Ok(mut lines) = jisx0213.lock() {
+        lines.sort_unstable();
+        stats.jisx0213_lines = std::mem::take(&mut *lines);
     }
     Ok(Some(Scanned {
         stats,

@@ -22,7 +22,6 @@ use crate::findings::{Code, Source};
 use crate::ingest::stream::{BadLine, Probe, TextRow};
 use crate::ingest::{self, FileInfo, ReadStats, RecordReader};
 use crate::matching::registry::{BirthSexSet, NumberMap, parse_birth, parse_number, parse_sex};
-use crate::normalize::FieldMatch;
 use crate::normalize::name::{kana_key, name_key};
 use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{ColumnMap, Layout};
@@ -155,10 +154,11 @@ fn index(checker: &Checker<'_>) -> Index {
                     (!wrong).then_some(n)?
                 }
                 None => {
-                    // The single candidate of a number-less record, if it lives at the
-                    // record's address (an M40 candidate may be a namesake elsewhere).
+                    // The single candidate of a number-less record: M40 means one resident
+                    // equal on all four fields, the address included. Leads (residents
+                    // elsewhere, M42) are never the person's number.
                     let v = verdicts.map(|v| &v[i])?;
-                    if v.code != Some(Code::M40) || v.fields[4] == FieldMatch::Differ {
+                    if v.code != Some(Code::M40) {
                         return None;
                     }
                     v.candidates.first().and_then(|c| parse_number(c))?

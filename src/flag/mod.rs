@@ -37,7 +37,7 @@ use crate::matching::registry::{self, Indexes, RegRow, parse_birth, parse_sex};
 use crate::matching::verdict::{self, FieldMode, Verdict};
 use crate::matching::{Rec, usable_number};
 use crate::normalize::FieldMatch;
-use crate::normalize::address::{address_key, compare_address};
+use crate::normalize::address::address_key;
 use crate::normalize::name::{kana_key, name_key};
 use crate::rules::date::Ymd;
 use crate::schema::{Layout, RosterKey};
@@ -1186,9 +1186,9 @@ fn points_elsewhere(v: &Verdict<'_>) -> bool {
 }
 
 /// The registry row of a record's own person: the one resident (not removed) with its name,
-/// birth date and sex who lives at its address, other than the row of the number it carries.
-/// The address is required: a number is proposed only for the person the office knows, never
-/// for a namesake born the same day elsewhere.
+/// birth date and sex who lives at its address (equal after normalization, as for M40), other
+/// than the row of the number it carries. The address is required: a number is proposed only
+/// for the person the office knows, never for a namesake born the same day elsewhere.
 fn own_registry_row<'h>(
     rec: &Rec,
     persons: &'h HashMap<registry::SearchKey, Vec<RegRow>>,
@@ -1199,11 +1199,10 @@ fn own_registry_row<'h>(
         parse_birth(rec.value(RosterKey::BirthDate))?,
         parse_sex(rec.value(RosterKey::Sex))?,
     );
-    let mut found = persons.get(&key)?.iter().filter(|r| {
-        r.number() != not
-            && !r.removed
-            && compare_address(rec.value(RosterKey::Address), r.address()) != FieldMatch::Differ
-    });
+    let mut found = persons
+        .get(&key)?
+        .iter()
+        .filter(|r| r.number() != not && !r.removed && verdict::lives_at(rec, r));
     let first = found.next()?;
     found.next().is_none().then_some(first)
 }

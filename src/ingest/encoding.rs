@@ -14,6 +14,9 @@ pub enum Encoding {
     /// Windows-31J / CP932, read with encoding_rs's Shift_JIS (which is the WHATWG superset
     /// including the NEC and IBM extensions and the user-defined area → private use).
     Cp932,
+    /// Shift_JIS-2004 (JIS X 0213), only by `--encoding sjis2004`: CP932 except for the codes
+    /// of [`crate::ingest::sjis2004`]'s table (encoding_rs has no Shift_JIS-2004).
+    Sjis2004,
 }
 
 impl Encoding {
@@ -21,6 +24,7 @@ impl Encoding {
         match self {
             Encoding::Utf8 => "utf8",
             Encoding::Cp932 => "cp932",
+            Encoding::Sjis2004 => "sjis2004",
         }
     }
 }
@@ -386,7 +390,13 @@ pub fn decode_field(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, De
                 offset,
             }
         }),
-        Encoding::Cp932 => {
+        Encoding::Sjis2004 if !bytes.is_ascii() => super::sjis2004::decode(bytes)
+            .map(Cow::Owned)
+            .map_err(|offset| DecodeError {
+                bytes: bytes[offset..(offset + 2).min(bytes.len())].to_vec(),
+                offset,
+            }),
+        Encoding::Cp932 | Encoding::Sjis2004 => {
             if bytes.is_ascii() {
                 // ASCII is the same in CP932 (encoding_rs maps 0x5C to U+005C, as Windows does).
                 return std::str::from_utf8(bytes)
@@ -407,6 +417,50 @@ pub fn decode_field(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, De
                 })
         }
     }
+}
+
+/// Whether CP932 bytes hold a double-byte character led by 0xED or 0xEE (the NEC-selected IBM
+/// extension rows) other than the few that vendor systems do write there for names (髙, 﨑,
+/// 德, 濵, 瀨, 黑) and the small roman numerals and symbols of row 0xEE. Windows writes the
+/// other kanji of these rows under 0xFA–0xFC, so a file using them was most likely written in
+/// Shift_JIS-2004 (JIS X 0213), where the same bytes are other kanji: 0xEE55 is 蔣 there and 皜
+/// in CP932, 0xEE45 萊/珉, 0xEE65 蘄/福 (Python's `shift_jis_2004` and `cp932` codecs).
+pub fn has_nec_ibm_rows(bytes: &[u8]) -> bool {
+    const WRITTEN_BY_VENDORS: &str = "﨑德濵瀨髙黑ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹ￢￤＇＂";
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0xED | 0xEE if i + 1 < bytes.len() => {
+                let decoded = encoding_rs::SHIFT_JIS
+                    .decode_without_bom_handling_and_without_replacement(&bytes[i..i + 2]);
+                if decoded.is_some_and(|c| !WRITTEN_BY_VENDORS.contains(c.as_ref())) {
+                    return true;
+                }
+                i += 2;
+            }
+            0x81..=0x9F | 0xE0..=0xFC => i += 2,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The warning for a CP932 roster whose lines use the NEC-selected IBM rows (see
+/// [`has_nec_ibm_rows`]), naming the first lines.
+pub fn jisx0213_warning(lines: &[u64]) -> Option<String> {
+    const SHOWN: usize = 10;
+    if lines.is_empty() {
+        return None;
+    }
+    let mut shown: Vec<String> = lines.iter().take(SHOWN).map(u64::to_string).collect();
+    if lines.len() > SHOWN {
+        shown.push(format!("ほか{}行", lines.len() - SHOWN));
+    }
+    Some(format!(
+        "{}行（{}行目）に CP932 の NEC 選定 IBM 拡張の領域（0xED・0xEE で始まる2バイト）の、名前にふつう使われない文字があります。Windows はこの領域をふつう書き出さないため、Shift_JIS-2004（JIS X 0213）で書かれたファイルの可能性があります（たとえば 蔣 が 皜 に、萊 が 珉 に読めます）。そうであれば --encoding sjis2004 を指定して読み直してください",
+        lines.len(),
+        shown.join("・")
+    ))
 }
 
 /// Position of the first byte that makes a Shift_JIS sequence undecodable.

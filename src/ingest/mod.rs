@@ -14,9 +14,12 @@
 
 pub mod encoding;
 pub mod reader;
+pub mod sjis2004;
 pub mod stream;
 
-pub use encoding::{Encoding, FileInfo, PREFIX, decode_field, sniff, sniff_full};
+pub use encoding::{
+    Encoding, FileInfo, PREFIX, decode_field, has_nec_ibm_rows, jisx0213_warning, sniff, sniff_full,
+};
 pub use reader::{
     Block, FieldScratch, Fields, PackedStr, RawRecord, ReadStats, RecordReader, Span,
 };

@@ -163,6 +163,25 @@ impl<'a> Fields<'a> {
         self.ranges.get(i).and_then(|r| bytes.get(r.clone()))
     }
 
+    /// The record without the empty cells beyond `width` (the header's column count), and how
+    /// many there were: Excel's "CSV (comma delimited)" writes its used range, which can be
+    /// wider than the header, as trailing commas. A record with a non-empty cell beyond the
+    /// header is returned whole (V16).
+    pub fn without_trailing_empty(self, width: usize) -> (Fields<'a>, u64) {
+        let extra = self.ranges.get(width..).unwrap_or_default();
+        if extra.is_empty() || extra.iter().any(|r| !r.is_empty()) {
+            return (self, 0);
+        }
+        let n = extra.len() as u64;
+        (
+            Fields {
+                ranges: &self.ranges[..width],
+                ..self
+            },
+            n,
+        )
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
     }
@@ -257,6 +276,11 @@ pub struct ReadStats {
     pub blank_lines: u64,
     /// Data records handed out.
     pub records: u64,
+    /// Empty cells beyond the header's columns, ignored (counted by the roster check).
+    pub trailing_empty_cells: u64,
+    /// Lines of a CP932 roster with a double-byte character led by 0xED or 0xEE (found by the
+    /// roster check): see [`crate::ingest::jisx0213_warning`].
+    pub jisx0213_lines: Vec<u64>,
 }
 
 /// Streams a file's records in blocks. The header row is read by [`RecordReader::open`].

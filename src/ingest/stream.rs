@@ -77,7 +77,7 @@ impl<'a> TextRow<'a> {
         }
         let whole = match enc {
             Encoding::Utf8 => simdutf8::basic::from_utf8(fields.bytes()).ok(),
-            Encoding::Cp932 => None,
+            Encoding::Cp932 | Encoding::Sjis2004 => None,
         };
         let mut decoded = Vec::new();
         if whole.is_none() {

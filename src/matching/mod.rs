@@ -201,6 +201,9 @@ pub(crate) fn read_rosters(
         if let Some(note) = &info.note {
             log.warn(format!("{}: {note}", info.display));
         }
+        if let Some(w) = ingest::jisx0213_warning(&scanned.stats.jisx0213_lines) {
+            log.warn(format!("{}: {w}", info.display));
+        }
         inputs.push((info, scanned, collect.unreadable - unreadable_before));
     }
     Ok((collect.recs, inputs))

@@ -187,10 +187,13 @@ impl Indexes {
     }
 }
 
-/// What one registry row gave.
-enum Found {
-    Number(u64, RegRow),
-    Person(SearchKey, RegRow),
+/// What one registry row gave: the roster carries its number, or asks for its person, or
+/// both (a resident whose number is on one roster line is still a candidate for another line
+/// without a usable number).
+struct Found {
+    number: Option<u64>,
+    person: Option<SearchKey>,
+    row: RegRow,
 }
 
 /// Everything the stream found.
@@ -253,31 +256,30 @@ fn probe(
             get(RegKey::Status) == "1",
         )
     };
-    if let Some(n) = parse_number(get(RegKey::MyNumber))
-        && idx.by_number.contains(&n)
-    {
-        return Probe::Hit(Found::Number(n, reg_row()));
+    let number = parse_number(get(RegKey::MyNumber)).filter(|n| idx.by_number.contains(n));
+    let person = person_key(&get, idx);
+    if number.is_none() && person.is_none() {
+        return Probe::Miss;
     }
+    Probe::Hit(Found {
+        number,
+        person,
+        row: reg_row(),
+    })
+}
+
+/// The search key of a resident's row (状態 0) when the roster asks for that person.
+fn person_key<'a>(get: &impl Fn(RegKey) -> &'a str, idx: &Indexes) -> Option<SearchKey> {
     if idx.birth_sex.is_empty() || get(RegKey::Status) == "1" {
-        return Probe::Miss;
+        return None;
     }
-    let (Some(birth), Some(sex)) = (
-        parse_birth(get(RegKey::BirthDate)),
-        parse_sex(get(RegKey::Sex)),
-    ) else {
-        return Probe::Miss;
-    };
+    let birth = parse_birth(get(RegKey::BirthDate))?;
+    let sex = parse_sex(get(RegKey::Sex))?;
     if !idx.birth_sex.contains(birth, sex) {
-        return Probe::Miss;
+        return None;
     }
-    let Some(name) = name_key(get(RegKey::Name)) else {
-        return Probe::Miss;
-    };
-    let key = (name, birth, sex);
-    if idx.by_person.contains_key(&key) {
-        return Probe::Hit(Found::Person(key, reg_row()));
-    }
-    Probe::Miss
+    let key = (name_key(get(RegKey::Name))?, birth, sex);
+    idx.by_person.contains_key(&key).then_some(key)
 }
 
 /// What one pass over the registry gave.
@@ -297,12 +299,21 @@ pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<
         reader,
         info.provisional,
         |fields| probe(fields, enc, &columns, idx),
-        |found| match found {
-            Found::Number(n, row) => {
-                let e = hits.by_number.entry(n).or_insert((row, 0));
-                e.1 += 1;
+        |found| {
+            let Found {
+                number,
+                person,
+                row,
+            } = found;
+            match (number, person) {
+                (Some(n), Some(key)) => {
+                    hits.by_person.entry(key).or_default().push(row.clone());
+                    hits.by_number.entry(n).or_insert((row, 0)).1 += 1;
+                }
+                (Some(n), None) => hits.by_number.entry(n).or_insert((row, 0)).1 += 1,
+                (None, Some(key)) => hits.by_person.entry(key).or_default().push(row),
+                (None, None) => {}
             }
-            Found::Person(key, row) => hits.by_person.entry(key).or_default().push(row),
         },
     )?;
     let Some((stats, bad)) = streamed else {

@@ -36,8 +36,11 @@ pub struct Verdict<'h> {
     pub fields: [FieldMatch; 5],
     /// The registry row compared (number match) or proposed (M40).
     pub registry: Option<&'h RegRow>,
-    /// Candidates' numbers (M40/M41), best first.
+    /// Candidates' numbers (M40/M41): residents equal on all four fields.
     pub candidates: Vec<String>,
+    /// Residents equal on 氏名・生年月日・性別 who live elsewhere (M42): named, masked, in 内容
+    /// as leads for 本人確認; never candidates, never proposed.
+    pub leads: Vec<&'h RegRow>,
     /// 処理区分 the verdict asks for in the correction files.
     pub action: Option<Action>,
     /// Values the correction files should carry instead (修正要確認).
@@ -101,6 +104,7 @@ pub fn decide<'h>(rec: &Rec, hits: &'h Hits, mode: FieldMode) -> Verdict<'h> {
         fields: NONE,
         registry: None,
         candidates: Vec::new(),
+        leads: Vec::new(),
         action: None,
         proposals: Vec::new(),
     };
@@ -146,49 +150,123 @@ pub fn decide<'h>(rec: &Rec, hits: &'h Hits, mode: FieldMode) -> Verdict<'h> {
         }
         return v;
     }
-    // No usable number: search by name + birth + sex, rank by address.
+    // No usable number: search by name + birth + sex, then keep the residents who live at
+    // the record's address. Only those are candidates (contract: M40 needs the address);
+    // the others are leads for 本人確認, never proposed.
     let key = (
         name_key(rec.value(RosterKey::Name)),
         parse_birth(rec.value(RosterKey::BirthDate)),
         parse_sex(rec.value(RosterKey::Sex)),
     );
-    let found: Vec<&RegRow> = match key {
+    let found: &[RegRow] = match key {
         (Some(name), Some(birth), Some(sex)) => hits
             .by_person
             .get(&(name, birth, sex))
-            .map(|rows| rows.iter().collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
+            .map_or(&[], Vec::as_slice),
+        _ => &[],
     };
-    let same_address: Vec<&RegRow> = found
-        .iter()
-        .copied()
-        .filter(|r| {
-            compare_address(rec.value(RosterKey::Address), r.address()) != FieldMatch::Differ
-        })
-        .collect();
-    let chosen = match (found.len(), same_address.len()) {
-        (1, _) => Some(found[0]),
-        (_, 1) => Some(same_address[0]),
-        _ => None,
-    };
-    let mut ranked = same_address.clone();
-    ranked.extend(found.iter().copied().filter(|r| !same_address.contains(r)));
-    v.candidates = ranked.iter().map(|r| r.number().to_string()).collect();
-    match (found.len(), chosen) {
-        (0, _) => v.code = Some(Code::M42),
-        (_, Some(reg)) => {
+    let (here, elsewhere): (Vec<&RegRow>, Vec<&RegRow>) =
+        found.iter().partition(|r| lives_at(rec, r));
+    v.candidates = here.iter().map(|r| r.number().to_string()).collect();
+    v.leads = elsewhere;
+    match here.as_slice() {
+        [] => v.code = Some(Code::M42),
+        [reg] => {
             v.code = Some(Code::M40);
             v.fields = compare(rec, reg, mode);
             v.registry = Some(reg);
-            v.candidates = vec![reg.number().to_string()];
             v.action = Some(Action::Review);
             v.proposals
                 .push((RosterKey::MyNumber, reg.number().to_string()));
         }
-        (_, None) => v.code = Some(Code::M41),
+        _ => v.code = Some(Code::M41),
     }
     v
+}
+
+/// What differs between two names that are not the same after normalization (M11), for the
+/// message: a marriage is suggested only when the family name differs and the given name is
+/// the same; otherwise the message says what differs.
+pub(crate) fn name_difference(roster: &str, registry: &str) -> String {
+    let parts = |s: &str| -> Vec<String> {
+        s.split(|c: char| c.is_whitespace() || matches!(c, '，' | ',' | '・' | '、'))
+            .filter_map(name_key)
+            .collect()
+    };
+    let (a, b) = (parts(roster), parts(registry));
+    let latin = |s: &str| {
+        s.chars()
+            .any(|c| c.is_ascii_alphabetic() || ('Ａ'..='ｚ').contains(&c))
+    };
+    let katakana = |s: &str| s.chars().any(|c| ('ァ'..='ヺ').contains(&c));
+    let (al, bl) = (latin(roster), latin(registry));
+    if al != bl && (katakana(roster) || katakana(registry)) {
+        let (l, k) = if al {
+            ("名簿", "住基")
+        } else {
+            ("住基", "名簿")
+        };
+        return format!(
+            "{l}はローマ字、{k}はカタカナの表記です。同じ人か確かめ、住基の表記で登録してください"
+        );
+    }
+    let (mut sa, mut sb) = (a.clone(), b.clone());
+    sa.sort();
+    sb.sort();
+    if a.len() > 1 && sa == sb {
+        return "姓と名（名前の部分）の順序が入れ替わっています。住基の順序で登録してください"
+            .into();
+    }
+    if a.len() != b.len() {
+        return format!(
+            "名前の部分の数が異なります（名簿 {}、住基 {}: ミドルネームや通称の有無など）。住基の表記で登録するか確認してください",
+            a.len(),
+            b.len()
+        );
+    }
+    if a.len() >= 2 {
+        let family = a[0] != b[0];
+        let given = a[1..] != b[1..];
+        return match (family, given) {
+            (true, false) => "姓だけが異なります。婚姻などによる氏の変更か確認してください".into(),
+            (false, true) => {
+                "名だけが異なります。誤記か、家族など別人の番号でないか確認してください".into()
+            }
+            _ => "姓も名も異なります。誤記か別人の記録か確認してください".into(),
+        };
+    }
+    "氏名の文字が異なります。誤記か別人の記録か確認してください".into()
+}
+
+/// Leads named in an M42 message: masked number and registry line, at most five.
+fn show_leads(leads: &[&RegRow], unmask: bool) -> String {
+    const SHOWN: usize = 5;
+    let mut s = leads
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            format!(
+                "{}（住基 {}行目）",
+                show_my_number(r.number(), unmask),
+                r.line
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("、");
+    if leads.len() > SHOWN {
+        s.push_str(&format!("、ほか{}人", leads.len() - SHOWN));
+    }
+    s
+}
+
+/// A registry row found by a record's name + birth + sex lives at the record's address: 住所
+/// equal as written or after normalization. An address that cannot be compared (empty, not
+/// parsable) is not equal: the fourth field must agree for a number to be proposed.
+pub(crate) fn lives_at(rec: &Rec, reg: &RegRow) -> bool {
+    matches!(
+        compare_address(rec.value(RosterKey::Address), reg.address()),
+        FieldMatch::Equal | FieldMatch::Variant
+    )
 }
 
 /// The finding for verdicts M10 and above (M00/M01 appear only in results.csv).
@@ -224,9 +302,10 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
         Code::M11 => (
             "氏名",
             format!(
-                "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。婚姻などによる変更か確認してください",
+                "氏名が住基と異なります{reg_line}。名簿「{}」、住基「{}」。{}",
                 rec.value(RosterKey::Name),
-                reg.map_or("", |r| r.name())
+                reg.map_or("", |r| r.name()),
+                name_difference(rec.value(RosterKey::Name), reg.map_or("", |r| r.name()))
             ),
             Action::Review,
         ),
@@ -273,7 +352,7 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
         Code::M41 => (
             "個人番号",
             format!(
-                "{absent}。氏名・生年月日・性別で住基の候補が{}件あり、一人に決められません（{}）。本人確認をしてください",
+                "{absent}。氏名・生年月日・性別・住所が一致する住民が住基に{}人おり、一人に決められません（{}）。本人確認をしてください",
                 v.candidates.len(),
                 v.candidates
                     .iter()
@@ -283,10 +362,19 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
             ),
             Action::ConfirmIdentity,
         ),
-        _ => (
+        _ if v.leads.is_empty() => (
             "個人番号",
             format!(
                 "{absent}。氏名・生年月日・性別が一致する住民も住基にいません。本人確認をしてください"
+            ),
+            Action::ConfirmIdentity,
+        ),
+        _ => (
+            "個人番号",
+            format!(
+                "{absent}。氏名・生年月日・性別・住所が一致する住民は住基にいません。氏名・生年月日・性別が同じで住所の違う住民が{}人います（{}）。転居した本人か同姓同名の別人か分からないため番号は提案しません。本人確認をしてください",
+                v.leads.len(),
+                show_leads(&v.leads, unmask)
             ),
             Action::ConfirmIdentity,
         ),
@@ -302,4 +390,46 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
         action,
         related: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_difference;
+
+    /// M11 says marriage only when the family name differs and the given name is the same.
+    #[test]
+    fn m11_message_says_what_differs() {
+        let cases = [
+            ("佐藤　洋子", "鈴木　洋子", "婚姻"),
+            ("佐藤　洋子", "佐藤　陽菜", "名だけが異なります"),
+            ("佐藤　洋子", "鈴木　花子", "姓も名も異なります"),
+            (
+                "ＪＯＨＮ　ＳＭＩＴＨ",
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "順序が入れ替わって",
+            ),
+            (
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "スミス　ジョン",
+                "名簿はローマ字、住基はカタカナ",
+            ),
+            (
+                "グエン　ヴァン　アン",
+                "ＮＧＵＹＥＮ　ＶＡＮ　ＡＮ",
+                "住基はローマ字、名簿はカタカナ",
+            ),
+            (
+                "ＳＭＩＴＨ　ＪＯＨＮ",
+                "ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+                "部分の数が異なります（名簿 2、住基 3",
+            ),
+        ];
+        for (roster, registry, want) in cases {
+            let got = name_difference(roster, registry);
+            assert!(got.contains(want), "{roster} / {registry}: {got}");
+            if want != "婚姻" {
+                assert!(!got.contains("婚姻"), "{roster} / {registry}: {got}");
+            }
+        }
+    }
 }

@@ -5,9 +5,10 @@
 //!
 //! * [`name_key`]: NFKC-style width folding (full-width ASCII → ASCII, half-width katakana →
 //!   full-width with voicing composed, compatibility ideographs → unified), spaces (U+0020,
-//!   U+3000, U+00A0, tab, any other white space, zero-width) and 中黒 (・ ･ ·) removed,
-//!   variation selectors stripped, and every kanji replaced by the representative of its
-//!   variant class ([`fold_kanji`]).
+//!   U+3000, U+00A0, tab, any other white space, zero-width), 中黒 (・ ･ ·) and commas (, ，
+//!   、) removed, Latin letters lower-cased (ＳＭＩＴＨ = Ｓｍｉｔｈ = Smith), variation
+//!   selectors stripped, and every kanji replaced by the representative of its variant class
+//!   ([`fold_kanji`]).
 //!   A name holding a 外字 (private use, 〓, ●, U+FFFD) has no key: it cannot be compared.
 //! * [`kana_key`]: full-width katakana (half-width and hiragana converted, voicing composed),
 //!   spaces and 中黒 removed, small kana → large (キョウコ = キヨウコ), a dash written after a
@@ -97,15 +98,20 @@ fn fold_pass(s: &str, out: &mut String) -> Option<bool> {
             continue;
         }
         match fold_char(c) {
+            Fold::Char(',' | '、') => {}
             Fold::Char(d) => {
                 needs_nfc |= is_combining(d);
-                out.push(d);
+                out.push(latin_lower(d));
             }
             Fold::Skip => {}
             Fold::Reject => return None,
             Fold::Expand(e) => {
                 needs_nfc |= e.chars().any(is_combining);
-                out.push_str(e);
+                out.extend(
+                    e.chars()
+                        .filter(|c| !matches!(c, ',' | '、'))
+                        .map(latin_lower),
+                );
             }
         }
     }
@@ -285,6 +291,22 @@ fn is_skip(c: char) -> bool {
             c,
             '・' | '･' | '·' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'
         )
+}
+
+/// In a name, commas between the parts are notation like spaces and 中黒 (ＳＭＩＴＨ，ＪＯＨＮ =
+/// ＳＭＩＴＨ　ＪＯＨＮ = ＳＭＩＴＨ・ＪＯＨＮ; `，` folds to `,`), and Latin letters compare
+/// case-insensitively (ＳＭＩＴＨ = Ｓｍｉｔｈ = Smith: the width is folded
+/// by NFKC first): an upper-case Latin letter (Basic Latin to Latin Extended-B) becomes its
+/// single lower-case letter. Other scripts are unchanged.
+fn latin_lower(c: char) -> char {
+    if (c as u32) >= 0x250 || !c.is_uppercase() {
+        return c;
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
 }
 
 /// A name holding one of these cannot be compared: private use (外字), 〓 (geta), ●, U+FFFD.
@@ -683,6 +705,37 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Foreign residents' names: Latin letters in any width and case, and the punctuation
+    /// between parts, are notation (ゆれ); a different letter is still a different name.
+    #[test]
+    fn latin_names_compare_case_and_width_insensitively() {
+        let key = |s: &str| name_key(s).unwrap();
+        assert_eq!(
+            key("ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ"),
+            "smithjohnmichael"
+        );
+        for same in [
+            "Ｓｍｉｔｈ　Ｊｏｈｎ　Ｍｉｃｈａｅｌ",
+            "Smith John Michael",
+            "ＳＭＩＴＨ，ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+            "ＳＭＩＴＨ・ＪＯＨＮ・ＭＩＣＨＡＥＬ",
+            "SMITH, JOHN MICHAEL",
+        ] {
+            assert_eq!(
+                compare_name(same, "ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ"),
+                FieldMatch::Variant,
+                "{same}"
+            );
+        }
+        assert_eq!(
+            compare_name("ＳＭＹＴＨ　ＪＯＨＮ", "ＳＭＩＴＨ　ＪＯＨＮ"),
+            FieldMatch::Differ
+        );
+        assert_eq!(key("ÉLODIE　MARTIN"), key("élodie martin"));
+        // Kanji and kana are untouched by the case folding.
+        assert_eq!(key("山田　太郎"), "山田太郎");
+    }
+
     #[test]
     fn fold_kanji_required_results() {
         let cases = [
@@ -802,8 +855,8 @@ mod tests {
             ("辻\u{FE00}", "辻"),
             ("ジョン・スミス", "ジョンスミス"),
             ("ｼﾞｮﾝ･ｽﾐｽ", "ジョンスミス"),
-            ("ＪＯＨＮ　ＳＭＩＴＨ", "JOHNSMITH"),
-            ("JOHN SMITH", "JOHNSMITH"),
+            ("ＪＯＨＮ　ＳＭＩＴＨ", "johnsmith"),
+            ("JOHN SMITH", "johnsmith"),
             ("ヤマダ·ハナコ", "ヤマダハナコ"),
             ("カ゛ク", "ガク"),
             ("⾼橋", "高橋"),

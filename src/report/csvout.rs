@@ -42,7 +42,12 @@ impl OutputEncoding {
 pub fn encode<'a>(s: &'a str, enc: Encoding, replaced: &mut u64) -> Cow<'a, [u8]> {
     match enc {
         Encoding::Utf8 => Cow::Borrowed(s.as_bytes()),
-        Encoding::Cp932 if s.is_ascii() => Cow::Borrowed(s.as_bytes()),
+        Encoding::Cp932 | Encoding::Sjis2004 if s.is_ascii() => Cow::Borrowed(s.as_bytes()),
+        Encoding::Sjis2004 => {
+            let (bytes, n) = crate::ingest::sjis2004::encode(s);
+            *replaced += n;
+            Cow::Owned(bytes)
+        }
         Encoding::Cp932 => {
             let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(s);
             if !had_errors {

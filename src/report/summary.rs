@@ -113,11 +113,16 @@ pub struct InputSummary {
     pub unreadable_lines: u64,
     /// Columns no field of the layout claims: ignored.
     pub extra_columns: Vec<String>,
+    /// Empty cells beyond the header on data rows (Excel's used range), ignored.
+    pub trailing_empty_cells: u64,
     pub schema: String,
     /// `corrections/<name>` when this roster has rows to correct.
     pub corrections_file: Option<String>,
     pub corrections: u64,
     pub note: Option<String>,
+    /// The JIS X 0213 warning of this roster, for the log (it is also in `note`).
+    #[serde(skip)]
+    pub jisx0213: Option<String>,
 }
 
 /// `timings_ms` from the elapsed time at the end of each stage, in order: each stage's own
@@ -148,6 +153,7 @@ impl InputSummary {
         columns: &crate::schema::ColumnMap,
         schema: &str,
     ) -> InputSummary {
+        let jisx0213 = crate::ingest::jisx0213_warning(&stats.jisx0213_lines);
         InputSummary {
             role,
             path: info.display.clone(),
@@ -162,10 +168,15 @@ impl InputSummary {
             blank_lines: stats.blank_lines,
             unreadable_lines,
             extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+            trailing_empty_cells: stats.trailing_empty_cells,
             schema: schema.to_string(),
             corrections_file: None,
             corrections: 0,
-            note: info.note.clone(),
+            note: match (&info.note, &jisx0213) {
+                (Some(n), Some(w)) => Some(format!("{n}。{w}")),
+                (n, w) => n.clone().or_else(|| w.clone()),
+            },
+            jisx0213,
         }
     }
 }

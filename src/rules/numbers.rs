@@ -2,7 +2,7 @@
 //! 世帯員番号, 個人番号 (V02, V03), 性別 (V08), 郵便番号 (V13), 社会保険状況 (V02).
 
 use super::Checker;
-use super::check_digit::{mhlw_check_digit, my_number_check_digit};
+use super::check_digit::{mhlw_check_digit, my_number_check_digit, my_number_is_valid};
 use crate::findings::{Action, Code};
 use crate::normalize::width::to_ascii;
 use crate::schema::RosterKey;
@@ -42,8 +42,16 @@ impl std::ops::Deref for Digits {
 }
 
 /// V02 for a fixed-length digit field (at most 16). Returns the digits when the value is (or
-/// was fixed to) exactly `len` ASCII digits.
-fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Digits> {
+/// was fixed to) exactly `len` ASCII digits. `padded_ok`: a value with fewer digits whose
+/// zero-padded form passes it lost its leading zeros to a spreadsheet (Excel stores the column
+/// as a number); the padded value is proposed (修正要確認) and returned.
+fn digits(
+    c: &mut Checker,
+    k: RosterKey,
+    len: usize,
+    what: &str,
+    padded_ok: Option<&dyn Fn(&str) -> bool>,
+) -> Option<Digits> {
     // Fast path: already `len` ASCII digits (the clean row).
     let v = c.value(k);
     if v.len() == len && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -63,6 +71,24 @@ fn digits(c: &mut Checker, k: RosterKey, len: usize, what: &str) -> Option<Digit
         return None;
     }
     let n = s.chars().count();
+    if let Some(ok) = padded_ok
+        && (1..len).contains(&n)
+    {
+        let padded = format!("{s:0>len$}");
+        if ok(&padded) {
+            c.issue(
+                Code::V02,
+                k,
+                Action::Review,
+                format!(
+                    "{shown}は{n}桁です。Excel などで数値として保存され、先頭の 0 が落ちた可能性があります。{len}桁の {padded} を提案します（検証番号は合っています）。元の書類で確認してください",
+                    shown = c.shown(k)
+                ),
+            );
+            c.set(k, padded.clone());
+            return Digits::new(&padded);
+        }
+    }
     if n != len {
         c.issue(
             Code::V02,
@@ -98,7 +124,10 @@ fn shown_fixed(k: RosterKey, v: &str, unmask: bool) -> String {
 
 pub(super) fn insurer_no(c: &mut Checker) {
     let k = RosterKey::InsurerNo;
-    let Some(s) = digits(c, k, 8, "8桁の数字（公費負担者番号）が必要です") else {
+    // No zero-padding proposal: a welfare 保険者番号 begins with its 法別番号 12, so it has no
+    // leading zero to lose, and a padded value would fail V04 at once.
+    let Some(s) = digits(c, k, 8, "8桁の数字（公費負担者番号）が必要です", None)
+    else {
         return;
     };
     let mut problems = Vec::new();
@@ -132,7 +161,8 @@ pub(super) fn insurer_no(c: &mut Checker) {
 
 pub(super) fn recipient_no(c: &mut Checker) {
     let k = RosterKey::RecipientNo;
-    let Some(s) = digits(c, k, 7, "7桁の数字が必要です") else {
+    let ok = |p: &str| mhlw_check_digit(&p[..6]) == Some(p.as_bytes()[6] - b'0');
+    let Some(s) = digits(c, k, 7, "7桁の数字が必要です", Some(&ok)) else {
         return;
     };
     if let Some(cd) = mhlw_check_digit(&s[..6])
@@ -236,14 +266,97 @@ pub(super) fn member_no(c: &mut Checker) {
     }
 }
 
+/// A 12-digit value of one repeated digit (`000000000000`, `999999999999`): a placeholder typed
+/// where the number was not known. Some pass the check digit, none is a My Number.
+fn is_placeholder(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 12 && b[0].is_ascii_digit() && b.iter().all(|&x| x == b[0])
+}
+
+/// A number in Excel's scientific format (`6.21498E+11`, `6.21498320257E+11`): its mantissa's
+/// digits and the power of ten. None for anything else.
+fn scientific(s: &str) -> Option<(String, usize)> {
+    let (mantissa, exp) = s.split_once(['E', 'e'])?;
+    let exp: usize = exp.strip_prefix('+').unwrap_or(exp).parse().ok()?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    (int.len() == 1 && all(int) && all(frac)).then(|| (format!("{int}{frac}"), exp))
+}
+
+/// V02 for what a spreadsheet does to a My Number: placeholder runs, a `.0` suffix (a number
+/// column written as decimals), scientific notation (digits lost, or all 12 still there). True
+/// when the value was dealt with.
+fn my_number_excel(c: &mut Checker, k: RosterKey, s: &str) -> bool {
+    if is_placeholder(s) {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "「{}」は同じ数字の繰り返しで、個人番号ではありません（仮の値）。番号が分からないときは空欄にしてください（空欄にして氏名・生年月日・性別・住所で住基を探します）",
+                if c.ctx.unmask { s.to_string() } else { format!("{}…（12桁）", &s[..1]) }
+            ),
+        );
+        c.set(k, String::new());
+        return true;
+    }
+    if let Some(digits) = s.strip_suffix(".0").filter(|d| my_number_is_valid(d)) {
+        let shown = crate::findings::mask::show_my_number(digits, c.ctx.unmask);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "個人番号が Excel などで小数として保存され、末尾に「.0」が付いています。12桁の {shown} を提案します（検査用数字は合っています）。列を文字列にして保存してください"
+            ),
+        );
+        c.set(k, digits.to_string());
+        return true;
+    }
+    let Some((digits, exp)) = scientific(s) else {
+        return false;
+    };
+    let significant = digits.len();
+    let whole = exp + 1;
+    if whole == 12 && significant == 12 && my_number_is_valid(&digits) {
+        let shown = crate::findings::mask::show_my_number(&digits, c.ctx.unmask);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "個人番号が Excel の指数表示（E+{exp}）で保存されています。12桁はそろっているので {shown} を提案します（検査用数字は合っています）。列を文字列にして保存してください"
+            ),
+        );
+        c.set(k, digits);
+    } else {
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "個人番号が Excel の指数表示（有効数字{significant}桁、E+{exp}）で保存され、{whole}桁の番号のうち{}桁が失われています。元に戻せないため、元の書類か住基から番号を入れ直し、列を文字列にして保存してください",
+                whole.saturating_sub(significant)
+            ),
+        );
+    }
+    true
+}
+
 pub(super) fn my_number(c: &mut Checker) {
     let k = RosterKey::MyNumber;
-    if crate::rules::check_digit::my_number_is_valid(c.value(k)) {
+    if my_number_is_valid(c.value(k)) && !is_placeholder(c.value(k)) {
         return;
     }
     let (s, _) = folded(c, k);
+    if my_number_excel(c, k, &s) {
+        return;
+    }
     // Separators people type into a My Number: hyphens and spaces.
     let stripped: String = s.chars().filter(|ch| !matches!(ch, '-' | ' ')).collect();
+    if is_placeholder(&stripped) && my_number_excel(c, k, &stripped) {
+        return;
+    }
     let want = "12桁の数字（または空欄）が必要です";
     if let Some(bad) = first_non_digit(&stripped) {
         c.issue(
@@ -258,6 +371,21 @@ pub(super) fn my_number(c: &mut Checker) {
         return;
     }
     let n = stripped.len();
+    let zero = format!("0{stripped}");
+    if n == 11 && my_number_is_valid(&zero) {
+        let shown = crate::findings::mask::show_my_number(&zero, c.ctx.unmask);
+        c.issue(
+            Code::V02,
+            k,
+            Action::Review,
+            format!(
+                "{shown_v}は11桁です。Excel などで数値として保存され、先頭の 0 が落ちた可能性があります。先頭に 0 を付けた {shown} を提案します（検査用数字は合っています）。本人の番号か確認してください",
+                shown_v = c.shown(k)
+            ),
+        );
+        c.set(k, zero);
+        return;
+    }
     if n != 12 {
         let hint = if n == 11 {
             "（11桁は住民票コードの可能性があります）"
@@ -341,6 +469,24 @@ pub(super) fn sex(c: &mut Checker) {
     }
 }
 
+/// A postcode that Excel stored as a number (060-0001 → 600001): the zero-padded 7 digits, when
+/// the address's prefecture is one whose postcodes start with 0 and with those digits
+/// (北海道 00・04–09, 秋田県 01, 岩手県 02, 青森県 03). Elsewhere a short postcode is a typo.
+fn lost_zeros_postcode(body: &str, address: &str) -> Option<String> {
+    if !(5..7).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = format!("{body:0>7}");
+    let second = padded.as_bytes()[1];
+    let pref = match second {
+        b'0' | b'4'..=b'9' => "北海道",
+        b'1' => "秋田県",
+        b'2' => "岩手県",
+        _ => "青森県",
+    };
+    address.trim_start().starts_with(pref).then_some(padded)
+}
+
 pub(super) fn postcode(c: &mut Checker) {
     let k = RosterKey::Postcode;
     let v = c.value(k);
@@ -365,6 +511,18 @@ pub(super) fn postcode(c: &mut Checker) {
             );
             c.set(k, digits);
         }
+    } else if let Some(padded) = lost_zeros_postcode(body, c.value(RosterKey::Address)) {
+        c.issue(
+            Code::V13,
+            k,
+            Action::Review,
+            format!(
+                "{shown}は{}桁です。Excel などで数値として保存され、先頭の 0 が落ちた可能性があります。7桁の {padded} を提案します（住所の都道府県と合います）。確認してください",
+                body.len(),
+                shown = c.shown(k)
+            ),
+        );
+        c.set(k, padded);
     } else {
         c.issue(
             Code::V13,

@@ -159,6 +159,65 @@ fn every_rule_table() {
             vec![(Code::V02, K::MyNumber, Review)],
             None,
         ),
+        // What Excel does to numbers. My Numbers and Luhn check digits computed by python-stdnum
+        // 1.20 (`stdnum.jp.in_`, `stdnum.luhn`): 056789012348 and 621498320257 are valid,
+        // 0123455 passes the MHLW (Luhn) rule.
+        (
+            K::MyNumber,
+            "56789012348",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some("056789012348"),
+        ),
+        (
+            K::MyNumber,
+            "6.21498E+11",
+            vec![(Code::V02, K::MyNumber, Review)],
+            None,
+        ),
+        (
+            K::MyNumber,
+            "6.21498320257E+11",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some("621498320257"),
+        ),
+        (
+            K::MyNumber,
+            "621498320257.0",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some("621498320257"),
+        ),
+        (
+            K::MyNumber,
+            "000000000000",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some(""),
+        ),
+        (
+            K::MyNumber,
+            "9999-9999-9999",
+            vec![(Code::V02, K::MyNumber, Review)],
+            Some(""),
+        ),
+        (
+            K::RecipientNo,
+            "123455",
+            vec![(Code::V02, K::RecipientNo, Review)],
+            Some("0123455"),
+        ),
+        (
+            K::RecipientNo,
+            "123456",
+            vec![(Code::V02, K::RecipientNo, Review)],
+            None,
+        ),
+        // A 保険者番号 starts with 法別番号 12: no leading zero to lose, so 7 digits are only
+        // too short, even when 0 + the digits would pass the MHLW check digit (01213008).
+        (
+            K::InsurerNo,
+            "1213008",
+            vec![(Code::V02, K::InsurerNo, Review)],
+            None,
+        ),
         (
             K::BirthDate,
             "20230230",
@@ -240,6 +299,27 @@ fn every_rule_table() {
             "山田太郎",
             vec![(Code::V10, K::Name, Review)],
             None,
+        ),
+        // Foreign residents' names of three or more parts, as the 住民票 records them: valid
+        // with single full-width spaces (contract), fixed like two parts otherwise.
+        (
+            K::Name,
+            "ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+            vec![],
+            None,
+        ),
+        (K::NameKana, "グエン　ヴァン　アン", vec![], None),
+        (
+            K::Name,
+            "グエン ヴァン アン",
+            vec![(Code::V10, K::Name, Fix)],
+            Some("グエン　ヴァン　アン"),
+        ),
+        (
+            K::Name,
+            "ＳＭＩＴＨ　ＪＯＨＮ　　ＭＩＣＨＡＥＬ",
+            vec![(Code::V10, K::Name, Fix)],
+            Some("ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ"),
         ),
         (
             K::Name,
@@ -397,4 +477,66 @@ fn messages_name_value_and_expectation_and_mask_my_numbers() {
         "{}",
         r.issues[0].message
     );
+}
+
+/// What Excel does to a 個人番号, said in the message, readable when masked, never in full.
+#[test]
+fn v02_names_what_excel_did_to_a_my_number() {
+    let msg = |v: &str| check_with(&[(K::MyNumber, v)]).issues[0].message.clone();
+    // 056789012348: valid by python-stdnum's stdnum.jp.in_.
+    let m = msg("56789012348");
+    assert!(m.contains("先頭の 0 が落ちた"), "{m}");
+    assert!(m.contains("********2348"), "{m}");
+    assert!(
+        !m.contains("住民票コード") && !m.contains("056789012348"),
+        "{m}"
+    );
+    // An 11-digit value whose 0-prefixed form fails the check digit keeps the old hint.
+    let m = msg("12345678901");
+    assert!(m.contains("住民票コード") && !m.contains("Excel"), "{m}");
+    let m = msg("6.21498E+11");
+    assert!(m.contains("指数表示（有効数字6桁、E+11）"), "{m}");
+    assert!(m.contains("12桁の番号のうち6桁が失われています"), "{m}");
+    assert!(!m.contains('*'), "readable, nothing masked away: {m}");
+    let m = msg("6.21498320257E+11");
+    assert!(m.contains("********0257 を提案します"), "{m}");
+    assert!(!m.contains("621498320257"), "{m}");
+    let m = msg("000000000000");
+    assert!(
+        m.contains("個人番号ではありません") && m.contains("空欄にしてください"),
+        "{m}"
+    );
+    assert!(!m.contains("000000000000"), "{m}");
+}
+
+/// A postcode that lost its leading zero is proposed padded only where the address's
+/// prefecture has postcodes starting with 0 (060-0001 is 札幌市中央区 in Japan Post's data).
+#[test]
+fn v13_proposes_the_zero_padded_postcode_only_where_it_fits_the_address() {
+    let r = check_with(&[
+        (K::Postcode, "600001"),
+        (K::Address, "北海道札幌市中央区北一条西２丁目１番地"),
+    ]);
+    assert_eq!(codes(&r), [(Code::V13, K::Postcode, Action::Review)]);
+    assert_eq!(r.fixed(K::Postcode), Some("0600001"));
+    assert!(
+        r.issues[0].message.contains("先頭の 0 が落ちた"),
+        "{:?}",
+        r.issues
+    );
+    // 東京都: no postcode starts with 0, so 600001 is a typo, not a lost zero.
+    let r = check_with(&[(K::Postcode, "600001")]);
+    assert_eq!(codes(&r), [(Code::V13, K::Postcode, Action::Review)]);
+    assert_eq!(r.fixed(K::Postcode), None);
+    // 030-0801 is 青森市; 01x would be 秋田県.
+    let r = check_with(&[
+        (K::Postcode, "300801"),
+        (K::Address, "青森県青森市新町１丁目"),
+    ]);
+    assert_eq!(r.fixed(K::Postcode), Some("0300801"));
+    let r = check_with(&[
+        (K::Postcode, "300801"),
+        (K::Address, "秋田県秋田市山王１丁目"),
+    ]);
+    assert_eq!(r.fixed(K::Postcode), None);
 }

@@ -14,7 +14,10 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\u{3000}' | '\t' | '\u{a0}')
 }
 
-/// V10: family and given name separated by exactly one full-width space.
+/// V10: family and given name separated by exactly one full-width space. A name of three or
+/// more parts, each separated by one full-width space, is valid too (contract: foreign
+/// residents with middle names, as the 住民票 records them: ＳＭＩＴＨ　ＪＯＨＮ　ＭＩＣＨＡＥＬ).
+/// Half-width or repeated spaces are replaced by one full-width space between every two parts.
 fn separator(c: &mut Checker, k: RosterKey) {
     let v = c.value(k);
     // Fast path: exactly one full-width space, inside (values are trimmed already).
@@ -26,38 +29,38 @@ fn separator(c: &mut Checker, k: RosterKey) {
         return;
     }
     let tokens: Vec<&str> = v.split(is_space).filter(|t| !t.is_empty()).collect();
-    match tokens.len() {
-        2 => {
-            let fixed = format!("{}{FW_SPACE}{}", tokens[0], tokens[1]);
-            if fixed != v {
-                let what = if v.chars().filter(|ch| is_space(*ch)).count() > 1 {
-                    "空白が2文字以上あります"
-                } else {
-                    "半角空白です"
-                };
-                c.issue(
-                    Code::V10,
-                    k,
-                    Action::Fix,
-                    format!("{shown}: 姓と名の間が{what}。全角空白1文字にします", shown = c.shown(k)),
-                );
-                c.set(k, fixed);
-            }
-        }
-        0 | 1 => c.issue(
+    if tokens.len() < 2 {
+        c.issue(
             Code::V10,
             k,
             Action::Review,
             format!("{shown}: 姓と名の間に全角空白がありません。姓と名を全角空白1文字で区切ってください", shown = c.shown(k)),
-        ),
-        n => c.issue(
-            Code::V10,
-            k,
-            Action::Review,
-            format!(
-                "{shown}: 空白で{n}つに分かれていて、姓と名の区切りを決められません。姓と名の間だけを全角空白1文字にしてください", shown = c.shown(k)),
-        ),
+        );
+        return;
     }
+    let fixed = tokens.join("\u{3000}");
+    if fixed == v {
+        return;
+    }
+    let what = if v.chars().filter(|ch| is_space(*ch)).count() >= tokens.len() {
+        "空白が2文字以上あります"
+    } else {
+        "半角空白です"
+    };
+    let message = if tokens.len() == 2 {
+        format!(
+            "{shown}: 姓と名の間が{what}。全角空白1文字にします",
+            shown = c.shown(k)
+        )
+    } else {
+        format!(
+            "{shown}: {n}つの部分の間が{what}。部分の間をそれぞれ全角空白1文字にします",
+            shown = c.shown(k),
+            n = tokens.len()
+        )
+    };
+    c.issue(Code::V10, k, Action::Fix, message);
+    c.set(k, fixed);
 }
 
 /// V02: half-width letters, digits, symbols or katakana in a full-width field.

@@ -180,6 +180,10 @@ pub enum SchemaError {
         accepted: String,
     },
     #[error(
+        "{file}: タブ区切りのファイルです（見出し行がカンマでなくタブで{columns}列に分かれています）。totsugo が読むのはカンマ区切りの CSV です。Excel で開き、「名前を付けて保存」でファイルの種類を「CSV UTF-8 (コンマ区切り) (*.csv)」か「CSV (コンマ区切り) (*.csv)」にして保存し直してください"
+    )]
+    TabSeparated { file: String, columns: usize },
+    #[error(
         "{file}: 見出し「{key}」に当たる列が二つあります（{first}列目「{a}」と{second}列目「{b}」）"
     )]
     AmbiguousHeader {
@@ -369,6 +373,12 @@ impl Layout {
             }
             match hit {
                 Some(i) => used[i] = true,
+                None if spec.header_required && header.len() == 1 && header[0].contains('\t') => {
+                    return Err(SchemaError::TabSeparated {
+                        file: file.to_string(),
+                        columns: header[0].split('\t').count(),
+                    });
+                }
                 None if spec.header_required => {
                     return Err(SchemaError::MissingHeader {
                         file: file.to_string(),

@@ -614,6 +614,47 @@ pub const SURNAMES: &[(&str, &str, u32)] = &[
     ("宮島", "ミヤジマ", 40),
 ];
 
+/// Foreign residents' names as the 住民票 records many of them: (family name, its katakana,
+/// given and middle names separated by one full-width space, their katakana). With the
+/// separator between family and given name, a name of three parts. Written for this project
+/// (common Western, Latin-American and Vietnamese names); one entry in katakana only, as some
+/// registries write them.
+pub const FOREIGN_NAMES: &[(&str, &str, &str, &str)] = &[
+    (
+        "ＳＭＩＴＨ",
+        "スミス",
+        "ＪＯＨＮ　ＭＩＣＨＡＥＬ",
+        "ジョン　マイケル",
+    ),
+    (
+        "ＧＡＲＣＩＡ",
+        "ガルシア",
+        "ＭＡＲＩＡ　ＬＵＩＳＡ",
+        "マリア　ルイサ",
+    ),
+    ("ＳＩＬＶＡ", "シルバ", "ＡＮＡ　ＣＬＡＲＡ", "アナ　クララ"),
+    ("ＮＧＵＹＥＮ", "グエン", "ＶＡＮ　ＡＮ", "ヴァン　アン"),
+    (
+        "ＳＡＮＴＯＳ",
+        "サントス",
+        "ＰＥＤＲＯ　ＨＥＮＲＩＱＵＥ",
+        "ペドロ　エンリケ",
+    ),
+    (
+        "ＲＯＤＲＩＧＵＥＺ",
+        "ロドリゲス",
+        "ＪＯＳＥ　ＬＵＩＳ",
+        "ホセ　ルイス",
+    ),
+    (
+        "ＰＥＲＥＺ",
+        "ペレス",
+        "ＪＵＡＮ　ＣＡＲＬＯＳ",
+        "フアン　カルロス",
+    ),
+    ("グエン", "グエン", "ティ　ホア", "ティ　ホア"),
+];
+
 /// Male given names: (kanji, katakana reading, relative weight). 234 entries.
 pub const MALE_GIVEN: &[(&str, &str, u32)] = &[
     ("清", "キヨシ", 90),
@@ -1279,6 +1320,21 @@ mod tests {
                 );
                 assert!(is_cp932(kanji), "{label}: {kanji} is not CP932-encodable");
             }
+        }
+    }
+
+    #[test]
+    fn foreign_names_have_three_parts_in_both_scripts() {
+        for &(sur, sur_kana, given, given_kana) in FOREIGN_NAMES {
+            let name = format!("{sur}　{given}");
+            let kana = format!("{sur_kana}　{given_kana}");
+            assert_eq!(name.split('　').count(), 3, "{name}");
+            assert_eq!(kana.split('　').count(), 3, "{kana}");
+            assert!(is_cp932(&name), "{name}");
+            assert!(
+                kana.chars().all(|c| matches!(c, 'ァ'..='ヶ' | 'ー' | '　')),
+                "{kana}"
+            );
         }
     }
 

@@ -119,10 +119,15 @@ enum Problem {
     M31,
     /// No number yet; one candidate.
     M40,
-    /// No number yet; a namesake with the same birth date and sex exists.
+    /// No number yet; the registry has the person twice at the same address (a double
+    /// registration): several residents equal on all four fields.
     M41,
     /// No number yet; the person is not in this registry extract.
     M42,
+    /// No number yet and moved: the roster has the old address, the registry the new one, and a
+    /// namesake born the same day lives elsewhere too. Both are leads, neither a candidate
+    /// (contract: M40 needs the address).
+    M42Moved,
     /// No address (住居のない被保護者): 住所 and 郵便番号 empty.
     V01,
     /// 世帯員番号 with its leading zero lost (`1`, as a spreadsheet writes it).
@@ -155,13 +160,22 @@ enum Problem {
     V15,
     /// An unquoted comma in 住所: one column too many.
     V16,
+    /// 個人番号 beginning with 0, saved by Excel as a number: 11 digits (the 0-prefixed form is
+    /// proposed; the verdict is the person's own, M00).
+    ExcelZero,
+    /// 個人番号 shown by Excel as `6.21498E+11`: digits lost, found by the 4 fields (M40).
+    ExcelE,
+    /// 個人番号 `000000000000` typed where it was not known: emptied, found by the 4 fields (M40).
+    Placeholder,
+    /// 受給者番号 saved by Excel as a number: its leading zeros dropped (padded value proposed).
+    RecipientZero,
     /// Also covered by 国保, 国保組合 or 後期高齢者医療 over part of the welfare period.
     D02,
     /// 社会保険状況 contradicts the employee-insurance rows.
     D03,
 }
 
-const PROBLEMS: [Problem; 27] = [
+const PROBLEMS: [Problem; 32] = [
     Problem::M10,
     Problem::M11,
     Problem::M12,
@@ -171,6 +185,7 @@ const PROBLEMS: [Problem; 27] = [
     Problem::M40,
     Problem::M41,
     Problem::M42,
+    Problem::M42Moved,
     Problem::V01,
     Problem::V02,
     Problem::V03,
@@ -187,6 +202,10 @@ const PROBLEMS: [Problem; 27] = [
     Problem::V14,
     Problem::V15,
     Problem::V16,
+    Problem::ExcelZero,
+    Problem::ExcelE,
+    Problem::Placeholder,
+    Problem::RecipientZero,
     Problem::D02,
     Problem::D03,
 ];
@@ -203,7 +222,7 @@ impl Problem {
             Problem::M31 => &["M31"],
             Problem::M40 => &["M40"],
             Problem::M41 => &["M41"],
-            Problem::M42 => &["M42"],
+            Problem::M42 | Problem::M42Moved => &["M42"],
             Problem::V01 => &["V01"],
             Problem::V02 => &["V02"],
             Problem::V03 => &["V03", "M40"],
@@ -221,6 +240,8 @@ impl Problem {
             Problem::V14 => &["V14"],
             Problem::V15 => &["V15"],
             Problem::V16 => &["V16"],
+            Problem::ExcelZero | Problem::RecipientZero => &["V02"],
+            Problem::ExcelE | Problem::Placeholder => &["V02", "M40"],
             Problem::D02 => &["D02"],
             Problem::D03 => &["D03"],
         }
@@ -235,8 +256,9 @@ impl Problem {
             Problem::M30 => "住基にない個人番号",
             Problem::M31 => "住基で消除（死亡・転出）",
             Problem::M40 => "個人番号未記載（候補1人）",
-            Problem::M41 => {
-                "個人番号未記載（同姓同名・同生年月日・同性別の人が別の住所に。名簿は旧住所）"
+            Problem::M41 => "個人番号未記載（住基に4情報の同じ住民が2人: 二重登録）",
+            Problem::M42Moved => {
+                "個人番号未記載・転居（名簿は旧住所。本人と同姓同名・同生年月日・同性別の人が別の住所に）"
             }
             Problem::M42 => "個人番号未記載（住基の抽出範囲外）",
             Problem::V01 => "住所なし（住居のない被保護者）: 住所・郵便番号が空",
@@ -255,6 +277,10 @@ impl Problem {
             Problem::V14 => "氏名が2バイト文字の途中で切れている（CP932 として読めない行）",
             Problem::V15 => "同じ行の重複",
             Problem::V16 => "住所に引用符なしのカンマ（列が1つ多い）",
+            Problem::ExcelZero => "個人番号の先頭の0が Excel で落ちた（11桁）",
+            Problem::ExcelE => "個人番号が Excel の指数表示（6.21498E+11）で桁が失われた",
+            Problem::Placeholder => "個人番号に仮の値 000000000000",
+            Problem::RecipientZero => "受給者番号の先頭の0が Excel で落ちた",
             Problem::D02 => "医療扶助と国保・国保組合・後期高齢者医療の資格が重複",
             Problem::D03 => "社会保険状況が被用者保険の資格と食い違う",
         }
@@ -276,15 +302,19 @@ enum Variation {
     DigitChome,
     /// The roster writes small kana large (キョウコ → キヨウコ), as legacy systems do.
     LargeKana,
+    /// A foreign resident's Latin name: the registry writes it in title case (Ｓｍｉｔｈ), the
+    /// roster in capitals (ＳＭＩＴＨ).
+    LatinCase,
 }
 
-const VARIATIONS: [Variation; 6] = [
+const VARIATIONS: [Variation; 7] = [
     Variation::VariantKanji,
     Variation::Hyphens,
     Variation::NoPrefecture,
     Variation::NoBuilding,
     Variation::DigitChome,
     Variation::LargeKana,
+    Variation::LatinCase,
 ];
 
 impl Variation {
@@ -296,6 +326,7 @@ impl Variation {
             Variation::NoBuilding => "ゆれ: 住所の建物名・部屋番号を省略",
             Variation::DigitChome => "ゆれ: 丁目を算用数字で記載",
             Variation::LargeKana => "ゆれ: カナの小書き文字を大書き",
+            Variation::LatinCase => "ゆれ: ローマ字氏名の大文字・小文字（住基は Ｓｍｉｔｈ の形）",
         }
     }
 }
@@ -312,6 +343,9 @@ struct Office {
     insurer_no: String,
     file: String,
     cp932: bool,
+    /// Saved through Excel's "CSV (コンマ区切り)": every data row carries empty cells beyond the
+    /// header (its used range was wider). Not a finding: counted in summary.json.
+    excel: bool,
 }
 
 /// Everything read-only the chunks share.
@@ -406,6 +440,7 @@ impl Tables {
                     if cp932 { "_cp932" } else { "" }
                 ),
                 cp932,
+                excel: o % 4 == 2,
             });
         }
         let mut variants: HashMap<char, Vec<char>> = HashMap::new();
@@ -524,7 +559,10 @@ fn welfare_weight(size: u64, head_age: u32) -> f64 {
 struct Person {
     /// Global resident index: the 個人番号 is derived from it.
     index: u64,
+    /// Index into [`data::FOREIGN_NAMES`] when `foreign`, else into [`data::SURNAMES`].
     surname: usize,
+    /// A foreign resident living alone, with a name of three parts.
+    foreign: bool,
     given: usize,
     male: bool,
     birth: Ymd,
@@ -682,6 +720,11 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
 }
 
 fn name_of(p: &Person) -> (&'static str, &'static str, &'static str, &'static str) {
+    if p.foreign
+        && let Some(&f) = data::FOREIGN_NAMES.get(p.surname)
+    {
+        return f;
+    }
     let (sur, sur_kana, _) = data::SURNAMES[p.surname];
     let given = if p.male {
         data::MALE_GIVEN[p.given]
@@ -689,6 +732,22 @@ fn name_of(p: &Person) -> (&'static str, &'static str, &'static str, &'static st
         data::FEMALE_GIVEN[p.given]
     };
     (sur, sur_kana, given.0, given.1)
+}
+
+/// Full-width Latin capitals in title case, part by part (ＳＭＩＴＨ　ＪＯＨＮ → Ｓｍｉｔｈ　Ｊｏｈｎ).
+fn title_case(name: &str) -> String {
+    let mut first = true;
+    name.chars()
+        .map(|c| {
+            let out = if !first && ('Ａ'..='Ｚ').contains(&c) {
+                char::from_u32(c as u32 + 0x20).unwrap_or(c)
+            } else {
+                c
+            };
+            first = c == '　';
+            out
+        })
+        .collect()
 }
 
 /// The name with one kanji replaced by a variant form, if any has one.
@@ -791,6 +850,33 @@ fn halfwidth_kana(s: &str) -> String {
 }
 
 /// The number with its last (check) digit changed.
+/// Share of one-person households that are foreign residents with a three-part name.
+const FOREIGN_SHARE: f64 = 0.03;
+
+/// The empty cells an Excel-saved roster's data rows end with ([`Office::excel`]).
+const EXCEL_TRAILING: &str = ",,,";
+
+/// A 12-digit number as Excel's General format shows it: six significant digits
+/// (`621498320257` → `6.21498E+11`, trailing zeros dropped: `6.2E+11`). None when the number
+/// starts with 0 or rounds up to 13 digits.
+fn excel_scientific(n: &str) -> Option<String> {
+    let v: u64 = n.parse().ok()?;
+    if n.len() != 12 || n.starts_with('0') {
+        return None;
+    }
+    let six = (v + 500_000) / 1_000_000;
+    if six >= 1_000_000 {
+        return None;
+    }
+    let digits = six.to_string();
+    let frac = digits[1..].trim_end_matches('0');
+    Some(if frac.is_empty() {
+        format!("{}E+11", &digits[..1])
+    } else {
+        format!("{}.{frac}E+11", &digits[..1])
+    })
+}
+
 fn with_wrong_check_digit(n: &str) -> String {
     let mut s = n.to_string();
     let last = s.pop().map_or(0, |c| c as u8 - b'0');
@@ -831,7 +917,12 @@ fn wareki(d: Ymd) -> String {
 fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> Household {
     let (size, head_age) = t.household_shape(rng);
     let size = size.min(max_size);
-    let surname = t.surnames.pick(rng);
+    let foreign = size == 1 && rng.chance(FOREIGN_SHARE);
+    let surname = if foreign {
+        rng.below(data::FOREIGN_NAMES.len() as u64) as usize
+    } else {
+        t.surnames.pick(rng)
+    };
     let head_male = rng.chance(0.55);
     let birth_of = |rng: &mut Rng, age: u32| {
         let days = t.as_of_days - i64::from(age) * 365 - rng.below(365) as i64 - i64::from(age / 4);
@@ -858,6 +949,7 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
         members.push(Person {
             index: first_index + m,
             surname,
+            foreign,
             given,
             male,
             birth: birth_of(rng, age),
@@ -888,8 +980,17 @@ struct RegistrySide {
     name: Option<String>,
     omit: bool,
     removed: bool,
-    namesake: bool,
+    namesake: Option<Namesake>,
     keep_kana: bool,
+}
+
+/// Where a resident with the same name, birth date and sex lives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Namesake {
+    /// At the person's own address (a double registration): M41.
+    Here,
+    /// Elsewhere: a lead only (M42).
+    Elsewhere,
 }
 
 fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
@@ -958,7 +1059,8 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 match row.problem {
                     Some(Problem::M31) => side.removed = true,
                     Some(Problem::M42) => side.omit = true,
-                    Some(Problem::M41) => side.namesake = true,
+                    Some(Problem::M41) => side.namesake = Some(Namesake::Here),
+                    Some(Problem::M42Moved) => side.namesake = Some(Namesake::Elsewhere),
                     Some(Problem::M12) => side.keep_kana = true,
                     _ => {}
                 }
@@ -967,6 +1069,10 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 if row.variation == Some(Variation::VariantKanji) {
                     let (sur, _, given, _) = name_of(p);
                     side.name = variant_name(t, &format!("{sur}　{given}"), &mut rng);
+                }
+                if row.variation == Some(Variation::LatinCase) {
+                    let (sur, _, given, _) = name_of(p);
+                    side.name = Some(title_case(&format!("{sur}　{given}")));
                 }
                 chunk.roster.push(row);
             }
@@ -1025,15 +1131,26 @@ fn gen_chunk(t: &Tables, cfg: &GenConfig, c: u64) -> Chunk {
                 let out = &mut chunk.insurance;
                 insurance::resident(t, &mut rng, out, h.town, house, p, number, removed_on);
             }
-            if side.namesake {
-                // Someone else with the same name, birth date and sex, living elsewhere.
-                let other = Household {
-                    town: rng.below(t.towns.len() as u64) as usize,
-                    chome: 0,
-                    ban: rng.range(1, 40) as u16,
-                    go: rng.range(1, 30) as u16,
-                    building: None,
-                    members: Vec::new(),
+            if let Some(namesake) = side.namesake {
+                // Someone else with the same name, birth date and sex, living elsewhere, or
+                // the person registered a second time at the same address.
+                let other = match namesake {
+                    Namesake::Elsewhere => Household {
+                        town: rng.below(t.towns.len() as u64) as usize,
+                        chome: 0,
+                        ban: rng.range(1, 40) as u16,
+                        go: rng.range(1, 30) as u16,
+                        building: None,
+                        members: Vec::new(),
+                    },
+                    Namesake::Here => Household {
+                        town: h.town,
+                        chome: h.chome,
+                        ban: h.ban,
+                        go: h.go,
+                        building: h.building,
+                        members: Vec::new(),
+                    },
                 };
                 let index = NAMESAKE_BASE + start + namesakes;
                 namesakes += 1;
@@ -1168,6 +1285,12 @@ fn roster_row(
                     .chain(given.chars())
                     .any(|c| t.variants.contains_key(&c)),
                 Variation::LargeKana => large_kana(given_kana).is_some(),
+                Variation::LatinCase => {
+                    p.foreign
+                        && sur
+                            .chars()
+                            .any(|c| c.is_alphabetic() && (c as u32) >= 0xFF21)
+                }
                 Variation::NoBuilding => h.building.is_some(),
                 Variation::DigitChome => h.chome > 0,
                 Variation::Hyphens | Variation::NoPrefecture => true,
@@ -1197,11 +1320,11 @@ fn roster_row(
                 kana = format!("{sur_kana}　{k}");
             }
         }
-        Some(Variation::VariantKanji) | None => {}
+        Some(Variation::VariantKanji | Variation::LatinCase) | None => {}
     }
-    if matches!(problem, Some(Problem::M10 | Problem::M41)) {
-        // M10: moved. M41: the namesakes live elsewhere and the roster's (old) address picks
-        // neither, so the run cannot choose.
+    if matches!(problem, Some(Problem::M10 | Problem::M42Moved)) {
+        // M10: moved. M42Moved: moved without a number; the person and a namesake live
+        // elsewhere, and the roster's (old) address is neither one's.
         {
             let old = Household {
                 town: rng.below(t.towns.len() as u64) as usize,
@@ -1247,8 +1370,17 @@ fn roster_row(
             }
         }
         Some(Problem::M30) => number = my_number(UNKNOWN_BASE + p.index),
-        Some(Problem::M40 | Problem::M41 | Problem::M42) => number.clear(),
+        Some(Problem::M40 | Problem::M41 | Problem::M42 | Problem::M42Moved) => number.clear(),
         Some(Problem::V03) => number = with_wrong_check_digit(&number),
+        Some(Problem::ExcelZero) => match number.strip_prefix('0') {
+            Some(rest) => number = rest.to_string(),
+            None => problem = None,
+        },
+        Some(Problem::ExcelE) => match excel_scientific(&number) {
+            Some(e) => number = e,
+            None => problem = None,
+        },
+        Some(Problem::Placeholder) => number = "000000000000".into(),
         Some(Problem::V01) => {
             other_address = Some(String::new());
             postcode.clear();
@@ -1278,6 +1410,7 @@ fn roster_row(
             | Problem::V14
             | Problem::V15
             | Problem::V16
+            | Problem::RecipientZero
             | Problem::D02
             | Problem::D03,
         )
@@ -1580,6 +1713,11 @@ fn write_roster_row(
         Some(Problem::V02) => member = row.member.to_string(),
         Some(Problem::V04) => insurer = with_wrong_check_digit(&insurer),
         Some(Problem::V05) => recipient = with_wrong_check_digit(&recipient),
+        // Serials are counted per office from 1, so the number starts with zeros (a
+        // 100,000-row office aside, where the row stays as it is and no truth is written).
+        Some(Problem::RecipientZero) if recipient.trim_start_matches('0').len() > 1 => {
+            recipient = recipient.trim_start_matches('0').to_string();
+        }
         Some(Problem::V08) => sex = if row.sex == 1 { "男" } else { "女" }.to_string(),
         _ => {}
     }
@@ -1599,6 +1737,9 @@ fn write_roster_row(
         buf.pop();
     }
     push_line(&mut buf, &tail, out.cp932);
+    if office.excel {
+        buf.extend_from_slice(EXCEL_TRAILING.as_bytes());
+    }
     buf.extend_from_slice(if out.cp932 { b"\r\n" } else { b"\n" });
     let path = out.file.target().to_path_buf();
     let copies = if row.problem == Some(Problem::V15) {
@@ -1634,7 +1775,8 @@ fn write_roster_row(
             .write_all(text.as_bytes())
             .map_err(write_err(&PathBuf::from("truth.csv")))
     };
-    if let Some(p) = row.problem {
+    let unchanged = row.problem == Some(Problem::RecipientZero) && recipient.len() == 7;
+    if let Some(p) = row.problem.filter(|_| !unchanged) {
         for code in p.codes() {
             note(code, row.note.as_deref().unwrap_or(p.describe()))?;
         }

@@ -9,9 +9,11 @@
 mod check;
 mod cli;
 mod eval;
+mod excel;
 mod fuzz_regressions;
 mod golden;
 mod html;
+mod matching;
 mod props;
 mod review;
 mod run;
