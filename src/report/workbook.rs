@@ -98,22 +98,33 @@ fn sheet(
         return Ok(0);
     };
     let columns = header.len() + extra.len();
+    // Widths first: in constant-memory mode rows go to disk as they are written, so the
+    // column settings must come before them.
+    let shown = data.len().min(MAX_ROWS - 1);
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     widths.extend(extra.iter().map(|h| width(h).max(12)));
+    for row in &data[..shown] {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(c) {
+                *w = (*w).max(width(v));
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        // Text format on the whole column: what the clerk types stays text.
+        ws.set_column_format(c as u16, &text)?;
+        ws.set_column_width(c as u16, ((*w).clamp(6, 60) + 2) as f64)?;
+    }
     for (c, h) in header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, h, &head)?;
     }
     for (k, h) in extra.iter().enumerate() {
         ws.write_string_with_format(0, (header.len() + k) as u16, *h, &clerk_head)?;
     }
-    let shown = data.len().min(MAX_ROWS - 1);
     for (r, row) in data[..shown].iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             if !v.is_empty() {
                 ws.write_string_with_format(r as u32 + 1, c as u16, v, &text)?;
-            }
-            if let Some(w) = widths.get_mut(c) {
-                *w = (*w).max(width(v));
             }
         }
     }
@@ -129,11 +140,6 @@ fn sheet(
             ),
             &text,
         )?;
-    }
-    for (c, w) in widths.iter().enumerate() {
-        // Text format on the whole column: what the clerk types stays text.
-        ws.set_column_format(c as u16, &text)?;
-        ws.set_column_width(c as u16, ((*w).clamp(6, 60) + 2) as f64)?;
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, last.max(1), (columns - 1) as u16)?;
@@ -164,9 +170,12 @@ pub fn write(out: &Path, enc: OutputEncoding, as_of: &str) -> Result<WorkbookSta
                 .set_creation_datetime(&date),
         );
     }
+    // Rows go straight to temporary files (anonymous, in the output folder: nothing outside
+    // it), so memory does not grow with the findings.
+    wb.set_tempdir(out).map_err(xlsx_err)?;
     let mut stats = WorkbookStats {
         findings: sheet(
-            wb.add_worksheet(),
+            wb.add_worksheet_with_constant_memory().map_err(xlsx_err)?,
             FINDINGS_SHEET,
             &findings,
             &CLERK_COLUMNS,
@@ -175,8 +184,8 @@ pub fn write(out: &Path, enc: OutputEncoding, as_of: &str) -> Result<WorkbookSta
         ..WorkbookStats::default()
     };
     if !corrections.is_empty() {
-        stats.corrections =
-            sheet(wb.add_worksheet(), CORRECTIONS_SHEET, &corrections, &[]).map_err(xlsx_err)?;
+        let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
+        stats.corrections = sheet(ws, CORRECTIONS_SHEET, &corrections, &[]).map_err(xlsx_err)?;
     }
     let bytes = wb.save_to_buffer().map_err(xlsx_err)?;
     stats.bytes = bytes.len() as u64;
