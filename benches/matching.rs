@@ -105,7 +105,6 @@ fn match_config(d: &Data, out: &Path) -> MatchConfig {
                 unmask: false,
             },
             ack: None,
-            batch_size: 8192,
         },
         registry: registry(d),
         registry_layout: Layout::builtin(LayoutKind::Registry),

@@ -95,7 +95,6 @@ fn validate_clean_roster(bencher: divan::Bencher) {
             unmask: false,
         },
         ack: None,
-        batch_size: 8192,
     };
     bencher
         .counter(divan::counter::ItemsCount::new(n))

@@ -514,7 +514,6 @@ impl ValidateArgs {
                 unmask: self.unmask,
             },
             ack: self.ack,
-            batch_size: 8192,
         })
     }
 }

@@ -44,8 +44,6 @@ pub struct ValidateConfig {
     pub rules: RuleContext,
     /// `--ack`: acknowledged findings (所見ID, 理由, 期限), CSV or review.xlsx.
     pub ack: Option<PathBuf>,
-    /// Records per parallel batch.
-    pub batch_size: usize,
 }
 
 /// What checking one record gave.
