@@ -23,8 +23,8 @@ use crate::error::Error;
 use crate::exit::Outcome;
 use crate::log::Log;
 use crate::pipeline::{self, Nightly, PipelineConfig};
+use crate::report::lock;
 use crate::state::baseline::{Baseline, Loaded};
-use crate::state::lock;
 
 /// A checked `run`.
 #[derive(Debug, Clone)]

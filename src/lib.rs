@@ -21,11 +21,12 @@
 //! - [`flag`]: number linkage L01–L05 and duplicate coverage D01–D05 (`check`).
 //! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match`, `check`, `run`.
 //! - [`job`]: the `run` command: lock, baseline (N01/N02), pipeline, next baseline.
-//! - [`state`]: the nightly baseline (N01/N02) and the run lock (`run --state`).
+//! - [`state`]: the nightly baseline (N01/N02) (`run --state`).
 //! - [`synth`]: the synthetic-data generator (`gen`).
 //! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
-//! - [`report`]: the only writer of files (atomic, mode 0600).
+//! - [`report`]: the only writer of files (atomic, mode 0600), and the lock of the folders a
+//!   run writes.
 //! - [`cli`], [`exit`], [`error`], [`log`], [`cancel`]: the program's edges.
 
 pub mod cancel;

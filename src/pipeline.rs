@@ -77,7 +77,7 @@ pub struct Ran {
 /// `match` and `check`: the output folder claimed (0700, locked, a killed run's temp files
 /// removed) for one run.
 pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
-    let claimed = crate::state::lock::claim(&cfg.roster.out, None, log)?;
+    let claimed = crate::report::lock::claim(&cfg.roster.out, None, log)?;
     let ran = run_with(cfg, None, log).map(|r| r.outcome);
     drop(claimed);
     ran

@@ -445,7 +445,7 @@ struct Outputs {
 pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
     let started = Instant::now();
     // The output folder, claimed for this run (0700, locked, a killed run's temp files gone).
-    let _claimed = crate::state::lock::claim(&cfg.out, None, log)?;
+    let _claimed = crate::report::lock::claim(&cfg.out, None, log)?;
     let acks = read_acks(cfg, log)?;
     // Files whose encoding must be decided on the whole file (see `FileInfo::provisional`).
     let mut full_sniff = vec![false; cfg.rosters.len()];
@@ -515,7 +515,7 @@ fn run_once(
             acks.clone(),
         )?,
         corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
-        corrections_dir: crate::state::lock::private_tempdir(".totsugo-corrections-", out)
+        corrections_dir: crate::report::lock::private_tempdir(".totsugo-corrections-", out)
             .map_err(|source| Error::Write {
                 path: out.display().to_string(),
                 source,
@@ -624,8 +624,8 @@ pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Resu
     } else if final_dir.exists() {
         // No RENAME_EXCHANGE here (not Linux, or a filesystem without it): two renames. A
         // kill between them leaves the old folder as .totsugo-old-corrections-*, which the
-        // next run puts back (state::lock::claim).
-        let old = crate::state::lock::private_tempdir(".totsugo-old-corrections-", out)
+        // next run puts back (report::lock::claim).
+        let old = crate::report::lock::private_tempdir(".totsugo-old-corrections-", out)
             .map_err(werr)?
             .keep();
         // rename() replaces an empty folder; move the old one aside first.

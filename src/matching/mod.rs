@@ -248,7 +248,7 @@ impl<'a> CorrectionsOut<'a> {
     ) -> Result<CorrectionsOut<'a>, Error> {
         let out = &rc.out;
         let review = ReviewCorrections::create(&out.join("corrections.csv"), rc.output_encoding)?;
-        let dir = crate::state::lock::private_tempdir(".totsugo-corrections-", out).map_err(
+        let dir = crate::report::lock::private_tempdir(".totsugo-corrections-", out).map_err(
             |source| Error::Write {
                 path: out.display().to_string(),
                 source,

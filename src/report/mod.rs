@@ -9,6 +9,8 @@
 //! - `summary.rs`: `summary.json`.
 //! - `html.rs`: `report.html`, the page for office staff (from the summary and the first
 //!   findings of each code and office).
+//! - `lock.rs`: the output (and state) folder claimed for one run: 0700, locked, a killed
+//!   run's temp files removed.
 //! - `ack.rs`: stable finding IDs (所見ID) and acknowledgements (`--ack`, `acknowledged.csv`).
 //! - `workbook.rs`: `review.xlsx`, the findings and corrections as text cells for Excel.
 
@@ -18,6 +20,7 @@ pub mod corrections;
 pub mod csvout;
 pub mod findings;
 pub mod html;
+pub mod lock;
 pub mod results;
 pub mod summary;
 pub mod workbook;

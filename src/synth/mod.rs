@@ -1557,7 +1557,7 @@ pub fn run(cfg: &GenConfig) -> Result<GenStats, Error> {
 pub fn run_with(cfg: &GenConfig, outputs: GenOutputs) -> Result<GenStats, Error> {
     let out = &cfg.out;
     // 0700 like every folder totsugo makes: generated numbers pass every check.
-    crate::state::lock::create_private_dir(out)?;
+    crate::report::lock::create_private_dir(out)?;
     let t = Tables::new(cfg, outputs)?;
     let registry_path = out.join("registry.csv");
     let mut registry = AtomicFile::create(&registry_path)?;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::support;
+use crate::report::lock::{LOCK_FILE, Lock};
 use crate::rules::check_digit::my_number_check_digit;
 use crate::state::baseline::BASELINE_FILE;
-use crate::state::lock::{LOCK_FILE, Lock};
 
 fn input(name: &str) -> PathBuf {
     support::root().join("fixtures/check/input").join(name)

@@ -317,7 +317,7 @@ fn a_second_run_into_the_same_output_folder_is_refused_whatever_its_state_folder
     let out = dir.path().join("out");
     let r = roster_file(dir.path(), "r.csv", &[clean_row(1)]);
     // The first run, as it is while writing: --out locked, a temp file of its own in it.
-    let (held, _) = crate::state::lock::Lock::acquire(&out).unwrap();
+    let (held, _) = crate::report::lock::Lock::acquire(&out).unwrap();
     let live = write(&out, ".totsugo-live.tmp", "half-written by the first run");
     for state in [Some(dir.path().join("state2")), None] {
         let mut args: Vec<String> = vec!["run".into(), r.display().to_string()];
@@ -357,7 +357,7 @@ fn a_second_run_into_the_same_output_folder_is_refused_whatever_its_state_folder
         !live.exists(),
         "stale temp files are removed under the lock"
     );
-    assert!(!out.join(crate::state::lock::LOCK_FILE).exists());
+    assert!(!out.join(crate::report::lock::LOCK_FILE).exists());
 }
 
 /// A roster that is a FIFO with no writer, a link to /dev/zero, or a folder: refused at once
@@ -405,7 +405,7 @@ fn inputs_that_never_end_are_refused_within_seconds() {
             input.display()
         );
         assert!(
-            !out.join(crate::state::lock::LOCK_FILE).exists(),
+            !out.join(crate::report::lock::LOCK_FILE).exists(),
             "lock released"
         );
     }
