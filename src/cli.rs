@@ -16,7 +16,7 @@ use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
 use crate::job::{self, JobConfig};
 use crate::log::{Log, Verbosity};
-use crate::matching::{self, FieldMode, MatchConfig};
+use crate::matching::{FieldMode, MatchConfig};
 use crate::pipeline::{self, PipelineConfig};
 use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
@@ -630,7 +630,7 @@ fn dispatch(
                     FieldMode::Five
                 },
             };
-            pool.install(|| matching::run(&cfg, log))
+            pool.install(|| pipeline::run_match(&cfg, log))
         }
         Command::Check(a) => {
             let wanted = [

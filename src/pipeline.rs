@@ -28,7 +28,7 @@ use crate::matching::verdict::{self, FieldMode, Verdict};
 use crate::matching::{CorrectionsOut, Rec, read_rosters};
 use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
-use crate::report::results::ResultsWriter;
+use crate::report::results::{ResultRow, ResultsWriter};
 use crate::report::summary::{
     BaselineSummary, InputSummary, OfficeCounts, Summary, Totals, stage_timings,
 };
@@ -81,6 +81,22 @@ pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
     let ran = run_with(cfg, None, log).map(|r| r.outcome);
     drop(claimed);
     ran
+}
+
+/// `totsugo match`: the pipeline with the registry and without the cross-record checks.
+pub fn run_match(cfg: &crate::matching::MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
+    run(
+        &PipelineConfig {
+            command: "match",
+            roster: cfg.roster.clone(),
+            registry: Some((cfg.registry.clone(), cfg.registry_layout.clone())),
+            fields: cfg.fields,
+            insurance: Vec::new(),
+            insurance_layout: crate::schema::Layout::builtin(crate::schema::LayoutKind::Insurance),
+            checks: false,
+        },
+        log,
+    )
 }
 
 /// One run; with `nightly`, N01/N02 against the baseline and the next baseline built.
@@ -252,7 +268,12 @@ pub fn run_with(
                         |fmt, (rec, v)| {
                             let f = verdict::finding(rec, v, &files, unmask);
                             let mut row = Vec::with_capacity(160);
-                            ResultsWriter::format(fmt, rec, v, &files, unmask, &mut row);
+                            ResultsWriter::format(
+                                fmt,
+                                &result_row(rec, v, &files),
+                                unmask,
+                                &mut row,
+                            );
                             let replaced = std::mem::take(&mut fmt.replaced);
                             (f, row, replaced)
                         },
@@ -465,6 +486,25 @@ pub fn run_with(
         outcome,
         baseline: next_baseline,
     })
+}
+
+/// A record's results.csv row.
+fn result_row<'a>(rec: &'a Rec, v: &'a Verdict<'_>, files: &'a [String]) -> ResultRow<'a> {
+    ResultRow {
+        file: files
+            .get(rec.source.file as usize)
+            .map_or("", String::as_str),
+        line: rec.source.line,
+        insurer_no: rec.insurer_no(),
+        recipient_no: rec.recipient_no(),
+        my_number: rec
+            .kept
+            .as_ref()
+            .map_or("", |k| k.value(RosterKey::MyNumber)),
+        verdict: v.code.map_or("-", |c| c.as_str()),
+        fields: &v.fields,
+        candidates: &v.candidates,
+    }
 }
 
 /// The nightly comparison while the outputs are written: N01 for a record that was not on the

@@ -15,7 +15,6 @@ pub(crate) mod verdict;
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::exit::Outcome;
 use crate::findings::{Action, Finding, Source};
 use crate::ingest::{self, Span};
 use crate::log::Log;
@@ -207,22 +206,6 @@ pub(crate) fn read_rosters(
         inputs.push((info, scanned, collect.unreadable - unreadable_before));
     }
     Ok((collect.recs, inputs))
-}
-
-/// `totsugo match`: the pipeline with the registry and without the cross-record checks.
-pub fn run(cfg: &MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
-    crate::pipeline::run(
-        &crate::pipeline::PipelineConfig {
-            command: "match",
-            roster: cfg.roster.clone(),
-            registry: Some((cfg.registry.clone(), cfg.registry_layout.clone())),
-            fields: cfg.fields,
-            insurance: Vec::new(),
-            insurance_layout: Layout::builtin(crate::schema::LayoutKind::Insurance),
-            checks: false,
-        },
-        log,
-    )
 }
 
 /// A roster's file under `corrections/` (None when it has no corrections) and its rows.

@@ -5,8 +5,7 @@ use std::path::Path;
 use super::csvout::{CsvOut, OutputEncoding, RowFormatter};
 use crate::error::Error;
 use crate::findings::mask::show_my_number;
-use crate::matching::{Rec, Verdict};
-use crate::schema::RosterKey;
+use crate::normalize::FieldMatch;
 
 /// Columns, in the contract's order.
 pub const HEADER: [&str; 12] = [
@@ -24,6 +23,22 @@ pub const HEADER: [&str; 12] = [
     "候補個人番号",
 ];
 
+/// One results.csv row, as the match stage decided it (the writer knows nothing of matching).
+pub struct ResultRow<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub insurer_no: &'a str,
+    pub recipient_no: &'a str,
+    /// The record's 個人番号 as kept ("" for a line that could not be read).
+    pub my_number: &'a str,
+    /// 判定: the M-code, or `-` for a line that could not be read.
+    pub verdict: &'a str,
+    /// 氏名, 氏名カナ, 生年月日, 性別, 住所.
+    pub fields: &'a [FieldMatch; 5],
+    /// 候補個人番号 (M40/M41).
+    pub candidates: &'a [String],
+}
+
 pub struct ResultsWriter {
     out: CsvOut,
 }
@@ -39,38 +54,30 @@ impl ResultsWriter {
     /// Formats one record's row into `out` (in a worker thread; written in order with
     /// [`ResultsWriter::write_formatted`]). My Numbers (the record's and the candidates') are
     /// masked unless `unmask`.
-    pub(crate) fn format(
-        fmt: &mut RowFormatter,
-        rec: &Rec,
-        v: &Verdict<'_>,
-        files: &[String],
-        unmask: bool,
-        out: &mut Vec<u8>,
-    ) {
-        let file = files
-            .get(rec.source.file as usize)
-            .map_or("", String::as_str);
-        let number = rec.kept.as_ref().map_or(String::new(), |k| {
-            show_my_number(k.value(RosterKey::MyNumber), unmask)
-        });
-        let candidates: Vec<String> = v
+    pub fn format(fmt: &mut RowFormatter, row: &ResultRow<'_>, unmask: bool, out: &mut Vec<u8>) {
+        let number = show_my_number(row.my_number, unmask);
+        let candidates: Vec<String> = row
             .candidates
             .iter()
             .map(|n| show_my_number(n, unmask))
             .collect();
-        let line = rec.source.line.to_string();
-        let mut row: Vec<&str> = vec![
-            file,
+        let line = row.line.to_string();
+        let mut cells: Vec<&str> = vec![
+            row.file,
             &line,
-            rec.insurer_no(),
-            rec.recipient_no(),
-            &number,
-            v.code.map_or("-", |c| c.as_str()),
+            row.insurer_no,
+            row.recipient_no,
+            if row.my_number.is_empty() {
+                ""
+            } else {
+                &number
+            },
+            row.verdict,
         ];
-        row.extend(v.fields.iter().map(|m| m.label()));
+        cells.extend(row.fields.iter().map(|m| m.label()));
         let candidates = candidates.join("/");
-        row.push(&candidates);
-        fmt.text_row(&row, out);
+        cells.push(&candidates);
+        fmt.text_row(&cells, out);
     }
 
     /// Rows formatted by [`ResultsWriter::format`] with a formatter for this file's encoding.
