@@ -5,6 +5,7 @@
 //! Codes never change meaning once released; the table test at the bottom pins them to the
 //! contract (`../shared/spec/contract.md`).
 
+pub mod explain;
 pub mod mask;
 
 use std::fmt;
