@@ -10,8 +10,11 @@
 //! here. A comparison key is only ever compared, never written back into an output file.
 
 pub mod address;
+#[cfg(test)]
+mod address_world;
 pub mod kana;
 pub mod name;
+pub(crate) mod towns;
 pub mod width;
 
 /// How two values of one field compare (results.csv: 一致 / ゆれ / 不一致 / -).
