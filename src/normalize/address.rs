@@ -13,8 +13,23 @@
 //!    コーポ = コ－ポ). Spaces are removed, except that a run of them after a number is kept as
 //!    one space until step 6 (it may separate a room number: `1-2-3 101`). 外字 (private use,
 //!    〓, ●, U+FFFD) makes the address uncomparable, as for names.
+//!    零, ○ (U+25CB) and ◯ next to a numeral or digit are 〇 (二零番地 = 二〇番地).
 //! 2. Prefecture: a leading one of the 47 都道府県 names is removed (it is optional), but
 //!    [`compare_address`] still tells 大阪府中央区… from 東京都中央区… when both sides name one.
+//!    Then the town dictionary (module `towns`, Japan Post data) is consulted. A 郡 written
+//!    before one of its cities is removed (宮城県加美郡加美町 = 宮城県加美町). The city is the
+//!    longest city name of the dictionary at the start. After it, a leading 大字 and 字 are
+//!    dropped, and in a ward of 京都市 a 通り名 up to its direction (上る/上ル/上がる/下る/東入/
+//!    西入 …, 通 written or not) is decoration. The town is the longest town of that city at
+//!    that point, compared on town keys (之/ノ = の, digits = kanji digits, 北二十一条西 =
+//!    北21条西); the key of the official name goes into the street (for two official towns
+//!    sharing a key, the name as written), so 樋之上町 = 樋ノ上町, ５番町 = 五番町, １区 = 一区,
+//!    and a numeral of the name (十余三, 四番町, 八区, 東５号北) is never read as a house
+//!    number. A 字 right after the town is the 字 marker and is dropped (大字久保田字中島 =
+//!    久保田字中島). What follows is read by steps 3–6, a numeral run at its start being a
+//!    number (十丁目, 百二十三).
+//!    When the city or the town is not in the dictionary the address is read by steps 3–6
+//!    alone, as before the dictionary existed.
 //! 3. 大字 is removed wherever it is. 字 is removed only as the 字 marker: directly after 町, 村
 //!    or 市 (○○町字△△, 那覇市字△△), or after a 大字 before any house number (大字△△字××). A 字
 //!    anywhere else (e.g. inside a place name) stays.
@@ -30,10 +45,15 @@
 //!    directly followed by 条, 線, 地割 is: 北3条西4丁目) is read as numbers joined by 丁目, 丁,
 //!    番地, 番, 号, `-` or の/ノ/之 (spaces around a separator are ignored), leading zeros
 //!    dropped, and written as `1-2-3`: `1丁目2番3号`, `1-2-3`, `一丁目二番地三`, `1丁目2-3`, `1ノ2ノ3` all give
-//!    `1-2-3`. A fourth and later number (`1-2-3-101`) belongs to the building.
+//!    `1-2-3`. A fourth and later number (`1-2-3-101`) belongs to the building. 番地, 番 or
+//!    nothing after the last number are alike (１２３番地 = １２３番 = １２３).
 //! 6. Everything after the house number is the building, with spaces removed and a
 //!    号室/号/室 after a room number dropped (`コーポ山田101号室` = `コーポ山田101`). Without a house
 //!    number the whole address is the street. Other spaces are removed.
+//!
+//! [`compare_address`] adds one rule of its own: a room number written as a third hyphen
+//! group after a 地番 address (`３番地１７` = `３－１７－１０５`, never `３－１７` = `３番地`).
+//! [`address_rules`] names the rules that made two addresses equal (`--verbose`).
 
 use std::sync::OnceLock;
 
@@ -1159,6 +1179,199 @@ mod tests {
         ];
         for (a, b, want) in cases {
             assert_eq!(compare_address(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// The notations of issue 16, on real towns of the dictionary (Japan Post data).
+    #[test]
+    fn dictionary_notations_table() {
+        use FieldMatch::*;
+        let cases = [
+            // 郡 left out or written.
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目５番地",
+                Variant,
+            ),
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目６番地",
+                Differ,
+            ),
+            // 之/ノ/の against the official name.
+            (
+                "北海道函館市日ノ浜町１２３番地",
+                "北海道函館市日之浜町１２３番地",
+                Variant,
+            ),
+            (
+                "北海道函館市日ノ浜町１２３番地",
+                "北海道函館市日ノ出町１２３番地",
+                Differ,
+            ),
+            // 零 and ○ for 〇; 丁目 ≥ 10.
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二零番地",
+                Variant,
+            ),
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二○番地",
+                Variant,
+            ),
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二一番地",
+                Differ,
+            ),
+            (
+                "北海道札幌市中央区北三条西十丁目３番５号",
+                "北海道札幌市中央区北三条西一〇丁目３－５",
+                Variant,
+            ),
+            (
+                "北海道札幌市中央区北三条西十丁目３番５号",
+                "北海道札幌市中央区北三条西一一丁目３－５",
+                Differ,
+            ),
+            // 大字 dropped while 字 is kept.
+            (
+                "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
+                "埼玉県比企郡鳩山町赤沼字中島１２３番地",
+                Variant,
+            ),
+            (
+                "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
+                "埼玉県比企郡鳩山町赤沼字中島１２４番地",
+                Differ,
+            ),
+            // Kyoto: 通り名 and direction are decoration, the town is the key.
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７番地",
+                "京都府京都市中京区虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上ル虎屋町５７７番地",
+                "京都府京都市中京区烏丸御池上がる虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区寺町通四条西入ル虎屋町５７７番地",
+                "京都府京都市中京区虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７番地",
+                "京都府京都市中京区烏丸通御池上る亀屋町５７７番地",
+                Differ,
+            ),
+            // A room number as a third group after a 番地 address.
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１７－１０５",
+                Variant,
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１８－１０５",
+                Differ,
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地",
+                "神奈川県川崎市中原区上丸子３－１７",
+                Differ,
+            ),
+            (
+                "東京都千代田区霞が関1-2",
+                "東京都千代田区霞が関1-2-3",
+                Differ,
+            ),
+            // Towns whose names hold numbers.
+            (
+                "北海道夕張郡長沼町８区１２３番地",
+                "北海道長沼町八区１２３",
+                Variant,
+            ),
+            (
+                "北海道夕張郡長沼町８区１２３番地",
+                "北海道長沼町九区１２３",
+                Differ,
+            ),
+            (
+                "東京都千代田区五番町１２番地",
+                "東京都千代田区５番町１２",
+                Variant,
+            ),
+            (
+                "東京都千代田区五番町１２番地",
+                "東京都千代田区四番町１２",
+                Differ,
+            ),
+            // 番地, 番 or nothing when no 号 follows.
+            (
+                "東京都千代田区五番町１２３番地",
+                "東京都千代田区五番町１２３番",
+                Variant,
+            ),
+            (
+                "東京都千代田区五番町１２３番地",
+                "東京都千代田区五番町百二十三",
+                Variant,
+            ),
+            // Digit shift.
+            (
+                "東京都千代田区霞が関一丁目１２番３号",
+                "東京都千代田区霞が関１１－２－３",
+                Differ,
+            ),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(compare_address(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn address_rules_name_what_made_a_variant() {
+        use Rule::*;
+        let cases: [(&str, &str, &[Rule]); 6] = [
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目５番地",
+                &[Gun, KanjiNumeral, HouseNotation],
+            ),
+            (
+                "北海道函館市日ノ浜町１２３",
+                "函館市日之浜町１２３",
+                &[Prefecture, No],
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７",
+                "京都府京都市中京区虎屋町５７７",
+                &[Kyoto],
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１７－１０５",
+                &[HouseNotation, Room],
+            ),
+            (
+                "東京都千代田区５番町１２",
+                "東京都千代田区五番町１２",
+                &[TownNumeral],
+            ),
+            ("東京都千代田区五番町１２", "東京都千代田区五番町１２", &[]),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(address_rules(a, b), want, "{a:?} vs {b:?}");
+        }
+        assert_eq!(
+            address_rules("東京都千代田区五番町１２", "東京都千代田区五番町１３"),
+            []
+        );
+        for r in Rule::ALL {
+            assert!(!r.label().is_empty());
         }
     }
 
