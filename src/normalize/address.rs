@@ -162,9 +162,14 @@ fn room_rule(short: &Parsed, long: &Parsed) -> Option<u32> {
     if street != short.key.street || !room.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
+    // The short side may have no building, the same room, or a building name ending in that
+    // room (ハイツ鈴木101 = 101).
     let sb = &short.key.building;
-    let lb = &long.key.building;
-    let same_room = sb.is_empty() || *sb == format!("{room}{lb}") || sb == lb;
+    let written = format!("{room}{}", long.key.building);
+    let same_room = sb.is_empty()
+        || sb
+            .strip_suffix(written.as_str())
+            .is_some_and(|name| !name.ends_with(|c: char| c.is_ascii_digit()));
     same_room.then_some(Rule::Room.bit())
 }
 
