@@ -172,6 +172,20 @@ fn fold_town(name: &str) -> Option<String> {
         Some(r) if !r.is_empty() => r,
         _ => f,
     };
+    // KEN_ALL lists some 丁目 as towns of their own (十日町市 稲荷町一丁目): the 丁目 is read as
+    // a house number, as in 稲荷町１－１２－３, so the town is the name before it. A name that is
+    // only a 丁目 (花巻市 十二丁目) stays.
+    let f = match f.strip_suffix("丁目") {
+        Some(head) => {
+            let name = head.trim_end_matches(|c: char| is_kanji_numeral(c) || c.is_ascii_digit());
+            if name.len() < head.len() && !name.is_empty() {
+                name
+            } else {
+                f
+            }
+        }
+        None => f,
+    };
     (!f.is_empty()).then(|| f.to_string())
 }
 
@@ -272,6 +286,13 @@ mod tests {
         assert_eq!(kami, ["加美町", "色麻町"]);
         assert!(d.cities.get("京都市中京区").is_some_and(|c| c.kyoto));
         assert!(d.cities.get("札幌市中央区").is_some_and(|c| !c.kyoto));
+        // A 丁目 listed as a town is read as a house number; a town that is only a 丁目 stays.
+        let towns = |c: &str| d.cities.get(c).map(|c| &c.towns);
+        assert!(
+            towns("十日町市")
+                .is_some_and(|t| t.contains_key("稲荷町") && !t.contains_key("稲荷町一丁目"))
+        );
+        assert!(towns("花巻市").is_some_and(|t| t.contains_key("十二丁目")));
     }
 
     #[test]
