@@ -434,6 +434,7 @@ fn find_city(s: &str) -> Option<(usize, &'static City)> {
 /// The longest town of `city` at the start of `s`, compared on town keys: its length in bytes
 /// (in `s`) and what the key stands for.
 fn find_town(city: &'static City, s: &str) -> Option<(usize, &'static Town)> {
+    let towns = city.towns();
     const MAX: usize = 40;
     let mut key = String::with_capacity(MAX * 3);
     // ends[n]: (byte length of the key, byte length in `s`) after n chars.
@@ -448,11 +449,11 @@ fn find_town(city: &'static City, s: &str) -> Option<(usize, &'static Town)> {
         ends[n] = (key.len(), i + c.len_utf8());
     }
     (1..=n.min(63)).rev().find_map(|k| {
-        if city.lens & (1 << k) == 0 {
+        if towns.lens & (1 << k) == 0 {
             return None;
         }
         let (kb, sb) = ends[k];
-        city.towns.get(&key[..kb]).map(|t| (sb, t))
+        towns.towns.get(&key[..kb]).map(|t| (sb, t))
     })
 }
 

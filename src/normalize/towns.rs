@@ -7,8 +7,9 @@
 //! 株式会社は著作権を主張しません。自由に配布していただいて結構です。」). 1,892 cities and
 //! 117,276 towns, 1.4 MB of text, embedded in the binary; nothing is read at run time.
 //!
-//! The lookup tables are built once per process, on the first address compared
-//! ([`dict`], a [`LazyLock`]). Every name is folded as addresses are ([`super::address`]'s
+//! The lookup tables are built once per process: the cities and 郡 on the first address
+//! compared ([`dict`], a [`LazyLock`]), the towns of a city on the first address in that city
+//! ([`City::towns`]), so a run pays only for the cities it meets. Every name is folded as addresses are ([`super::address`]'s
 //! character fold), and town names get a *town key*: ASCII digits written as kanji digits
 //! (５番町 = 五番町, １区 = 一区) and 之/ノ written as の (樋之上町 = 樋ノ上町). A town name whose
 //! number is positional also gets its digit-by-digit key (北二十一条西 = 北21条西, 神楽岡１０条 =
@@ -17,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use super::address::{fold_chars, kanji_number};
 
@@ -58,14 +59,47 @@ pub(crate) enum Town {
     Ambiguous,
 }
 
-/// The towns of one city name (cities of the same name in two prefectures, 府中市, are merged).
+/// One city name (cities of the same name in two prefectures, 府中市, are merged). Its town
+/// index is built on the first address of the city, so a run pays for the cities it meets.
 #[derive(Default)]
 pub(crate) struct City {
+    /// The table's town lines of the city (one block per prefecture having the name).
+    blocks: Vec<&'static str>,
+    index: OnceLock<Towns>,
+    /// A ward of 京都市: 通り名 and 上る/下る/東入/西入 may stand before the town.
+    pub(crate) kyoto: bool,
+}
+
+/// The towns of a city by town key.
+#[derive(Default)]
+pub(crate) struct Towns {
     pub(crate) towns: FxMap<Box<str>, Town>,
     /// Bit n set: some town key has n chars (n < 64).
     pub(crate) lens: u64,
-    /// A ward of 京都市: 通り名 and 上る/下る/東入/西入 may stand before the town.
-    pub(crate) kyoto: bool,
+    /// Number of official towns read.
+    pub(crate) entries: usize,
+}
+
+impl City {
+    /// The town index (built once, on first use).
+    pub(crate) fn towns(&self) -> &Towns {
+        self.index.get_or_init(|| {
+            let mut t = Towns::default();
+            for line in self.blocks.iter().flat_map(|b| b.lines()) {
+                let Some(folded) = fold_town(line) else {
+                    continue;
+                };
+                t.entries += 1;
+                let key: String = folded.chars().map(key_char).collect();
+                let canonical = Town::Canonical(key.clone().into_boxed_str());
+                if let Some(alt) = alternate_key(&key) {
+                    insert(&mut t, alt, canonical.clone());
+                }
+                insert(&mut t, key, canonical);
+            }
+            t
+        })
+    }
 }
 
 pub(crate) struct Dict {
@@ -73,8 +107,6 @@ pub(crate) struct Dict {
     pub(crate) cities: FxMap<Box<str>, City>,
     /// Folded 郡 name (加美郡) → the folded names of its cities.
     pub(crate) guns: FxMap<Box<str>, Vec<Box<str>>>,
-    /// Number of official (city, town) entries read.
-    pub(crate) entries: usize,
 }
 
 /// The dictionary, built on first use.
@@ -189,7 +221,7 @@ fn fold_town(name: &str) -> Option<String> {
     (!f.is_empty()).then(|| f.to_string())
 }
 
-fn insert(city: &mut City, key: String, town: Town) {
+fn insert(city: &mut Towns, key: String, town: Town) {
     let n = key.chars().count();
     if n < 64 {
         city.lens |= 1 << n;
@@ -223,49 +255,50 @@ pub(crate) fn entries()
     })
 }
 
-fn build(text: &str) -> Dict {
+fn build(text: &'static str) -> Dict {
     let mut d = Dict {
         cities: FxMap::default(),
         guns: FxMap::default(),
-        entries: 0,
     };
-    let mut current: Option<Box<str>> = None;
-    for line in text.lines() {
-        if line.starts_with('#') || line.starts_with('P') || line.is_empty() {
+    // Byte range of the current city's town lines in `text`.
+    let mut current: Option<(Box<str>, usize)> = None;
+    let mut at = 0;
+    let close = |d: &mut Dict, current: &mut Option<(Box<str>, usize)>, end: usize| {
+        if let Some((name, start)) = current.take()
+            && let Some(city) = d.cities.get_mut(&name)
+            && start < end
+        {
+            city.blocks.push(&text[start..end]);
+        }
+    };
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let line = line.trim_end_matches('\n');
+        if line.starts_with('#') || line.starts_with('P') {
+            close(&mut d, &mut current, start);
             continue;
         }
-        if let Some(c) = line.strip_prefix('C') {
-            let (gun, name) = c.split_once('\t').unwrap_or(("", c));
-            let Some(name) = fold_chars(name) else {
-                current = None;
-                continue;
-            };
-            let name: Box<str> = name.into();
-            if let Some(g) = fold_chars(gun).filter(|g| !g.is_empty()) {
-                let v = d.guns.entry(g.into()).or_default();
-                if !v.contains(&name) {
-                    v.push(name.clone());
-                }
+        let Some(c) = line.strip_prefix('C') else {
+            continue;
+        };
+        close(&mut d, &mut current, start);
+        let (gun, name) = c.split_once('\t').unwrap_or(("", c));
+        let Some(name) = fold_chars(name) else {
+            continue;
+        };
+        let name: Box<str> = name.into();
+        if let Some(g) = fold_chars(gun).filter(|g| !g.is_empty()) {
+            let v = d.guns.entry(g.into()).or_default();
+            if !v.contains(&name) {
+                v.push(name.clone());
             }
-            let city = d.cities.entry(name.clone()).or_default();
-            city.kyoto = name.starts_with("京都市");
-            current = Some(name);
-            continue;
         }
-        let Some(city) = current.as_ref().and_then(|c| d.cities.get_mut(c)) else {
-            continue;
-        };
-        let Some(folded) = fold_town(line) else {
-            continue;
-        };
-        d.entries += 1;
-        let key: String = folded.chars().map(key_char).collect();
-        let canonical = Town::Canonical(key.clone().into_boxed_str());
-        if let Some(alt) = alternate_key(&key) {
-            insert(city, alt, canonical.clone());
-        }
-        insert(city, key, canonical);
+        let city = d.cities.entry(name.clone()).or_default();
+        city.kyoto = name.starts_with("京都市");
+        current = Some((name, at));
     }
+    close(&mut d, &mut current, at);
     d
 }
 
@@ -276,7 +309,8 @@ mod tests {
     #[test]
     fn dictionary_is_complete_enough() {
         let d = dict();
-        assert!(d.entries > 110_000, "{}", d.entries);
+        let entries: usize = d.cities.values().map(|c| c.towns().entries).sum();
+        assert!(entries > 110_000, "{entries}");
         assert!(d.cities.len() > 1800, "{}", d.cities.len());
         let mut kami: Vec<&str> = d
             .guns
@@ -287,7 +321,7 @@ mod tests {
         assert!(d.cities.get("京都市中京区").is_some_and(|c| c.kyoto));
         assert!(d.cities.get("札幌市中央区").is_some_and(|c| !c.kyoto));
         // A 丁目 listed as a town is read as a house number; a town that is only a 丁目 stays.
-        let towns = |c: &str| d.cities.get(c).map(|c| &c.towns);
+        let towns = |c: &str| d.cities.get(c).map(|c| &c.towns().towns);
         assert!(
             towns("十日町市")
                 .is_some_and(|t| t.contains_key("稲荷町") && !t.contains_key("稲荷町一丁目"))
