@@ -346,7 +346,10 @@ fn dictionary_town<'a>(rest: &'a str, rules: &mut u32) -> Option<(String, &'a st
         }
     }
     let (city_len, city) = find_city(rest)?;
-    let (city_name, mut after) = rest.split_at(city_len);
+    let (city_name, after_city) = rest.split_at(city_len);
+    // 大字/字 before the town are markers; but a town named 大 may stand there with its 字
+    // (大字大字東原 written 大字東原): when no town follows the markers, read them as written.
+    let mut after = after_city;
     let mut local = 0;
     if let Some(r) = after.strip_prefix("大字") {
         after = r;
@@ -355,6 +358,10 @@ fn dictionary_town<'a>(rest: &'a str, rules: &mut u32) -> Option<(String, &'a st
     if let Some(r) = after.strip_prefix('字').filter(|r| !r.is_empty()) {
         after = r;
         local |= Rule::Aza.bit();
+    }
+    if !city.kyoto && after.len() < after_city.len() && find_town(city, after).is_none() {
+        after = after_city;
+        local = 0;
     }
     let (start, len, town) = if city.kyoto {
         let mut found = None;
@@ -1250,6 +1257,17 @@ mod tests {
             (
                 "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
                 "埼玉県比企郡鳩山町赤沼字中島１２４番地",
+                Differ,
+            ),
+            // The town 大 of 色麻町 with its 小字 東原, 大字 written or not (no town 東原 there).
+            (
+                "宮城県加美郡色麻町大字大字東原２０番地３",
+                "宮城県加美郡色麻町大字東原２０番地３",
+                Variant,
+            ),
+            (
+                "宮城県加美郡色麻町大字大字東原２０番地３",
+                "宮城県加美郡色麻町大字東原２１番地３",
                 Differ,
             ),
             // Kyoto: 通り名 and direction are decoration, the town is the key.

@@ -18,11 +18,12 @@
 //! every variation and problem by file, line and code;
 //! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
-//! Addresses: the registry writes `N丁目N番N号` (住居表示), or `N番地N` (地番) for a house of a
-//! 町 or 村 without 丁目. The address variations are the notations clerks use for the same
+//! Addresses: the registry writes `N丁目N番N号` (住居表示), or `大字△△字××N番地N` (地番, with a
+//! 小字) for a house of a 町 or 村 without 丁目. The address variations are the notations clerks use for the same
 //! place (issue 16): hyphens, 丁目 in digits, no prefecture, no building, 郡 left out, 之/ノ/の
 //! in the town name, 零/○ for 〇, a Kyoto 通り名 before the town, the town name's number in the
-//! other notation (５番町/五番町), a room as a third group after a 地番, 番/の for 番地. A
+//! other notation (５番町/五番町), a room as a third group after a 地番, 番/の for 番地, 大字
+//! (and 字) left out. A
 //! moved person's old address (M10) is written in one of these notations too, so a notation
 //! never hides a move.
 //!
@@ -298,9 +299,11 @@ enum Variation {
     RoomGroup,
     /// The roster writes 番 or の for the 番地 of a 地番 (１２番地３ → １２番３).
     BanchiSuffix,
+    /// The roster leaves out the 大字 (and maybe the 字) of a 地番 (大字久保田字中島 → 久保田字中島).
+    NoOaza,
 }
 
-const VARIATIONS: [Variation; 13] = [
+const VARIATIONS: [Variation; 14] = [
     Variation::VariantKanji,
     Variation::Hyphens,
     Variation::NoPrefecture,
@@ -314,6 +317,7 @@ const VARIATIONS: [Variation; 13] = [
     Variation::TownNumeral,
     Variation::RoomGroup,
     Variation::BanchiSuffix,
+    Variation::NoOaza,
 ];
 
 impl Variation {
@@ -332,6 +336,7 @@ impl Variation {
             Variation::TownNumeral => "ゆれ: 町名の数字を別の書き方で記載",
             Variation::RoomGroup => "ゆれ: 部屋番号を地番のハイフン3つ目で記載",
             Variation::BanchiSuffix => "ゆれ: 地番の番地を番・のと記載",
+            Variation::NoOaza => "ゆれ: 大字を省略",
         }
     }
 }
@@ -705,7 +710,12 @@ struct Notation {
     room_group: bool,
     /// 地番: this instead of 番地 between the two numbers.
     banchi_suffix: Option<&'static str>,
+    /// 地番 with 大字 and 字: 0 both written, 1 大字 left out, 2 大字 and 字 left out.
+    oaza: u8,
 }
+
+/// 小字 names of a 地番 address (大字△△字中島), picked by the 番.
+const KOAZA: [&str; 6] = ["中島", "前田", "東原", "西浦", "上野", "下川原"];
 
 /// Kyoto 通り名 with directions, in the spellings clerks use (上る/上ル/上がる, 西入/西入ル).
 const KYOTO_STREETS: [&str; 6] = [
@@ -849,6 +859,10 @@ fn move_notation(t: &Tables, h: &Household, index: u64) -> Notation {
             banchi_suffix: Some("番"),
             ..Default::default()
         });
+        options.push(Notation {
+            oaza: 1,
+            ..Default::default()
+        });
     }
     options.push(Notation {
         zero: Some('零'),
@@ -870,6 +884,11 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
     if let Some(k) = n.kyoto {
         s.push_str(k);
     }
+    let chiban = h.chome == 0 && is_rural(town.city);
+    let oaza = chiban && !town.town.starts_with('字') && !town.town.starts_with("大字");
+    if oaza && n.oaza == 0 {
+        s.push_str("大字");
+    }
     let swapped = n
         .town_numeral
         .then(|| town_numeral_swapped(town.town))
@@ -887,7 +906,14 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
         }
         (None, None) => s.push_str(town.town),
     }
-    if h.chome == 0 && is_rural(town.city) {
+    if oaza {
+        // The 小字 (字 marker kept unless the notation drops it).
+        if n.oaza < 2 {
+            s.push('字');
+        }
+        s.push_str(KOAZA[usize::from(h.ban) % KOAZA.len()]);
+    }
+    if chiban {
         // 地番 (no 号): １２番地３.
         push_ban(&mut s, h.ban, n.zero);
         if n.room_group
@@ -1436,6 +1462,13 @@ fn roster_row(
                     h.chome == 0 && is_rural(t.towns[h.town].city) && h.building.is_some()
                 }
                 Variation::BanchiSuffix => h.chome == 0 && is_rural(t.towns[h.town].city),
+                Variation::NoOaza => {
+                    let town = &t.towns[h.town];
+                    h.chome == 0
+                        && is_rural(town.city)
+                        && !town.town.starts_with('字')
+                        && !town.town.starts_with("大字")
+                }
             };
             if applies {
                 variation = Some(v);
@@ -1480,6 +1513,7 @@ fn roster_row(
         }
         Some(Variation::TownNumeral) => notation.town_numeral = true,
         Some(Variation::RoomGroup) => notation.room_group = true,
+        Some(Variation::NoOaza) => notation.oaza = 1 + (p.index % 2) as u8,
         Some(Variation::BanchiSuffix) => {
             notation.banchi_suffix = Some(if p.index.is_multiple_of(2) {
                 "番"
@@ -2099,6 +2133,14 @@ mod tests {
             },
             Notation {
                 banchi_suffix: Some("の"),
+                ..Default::default()
+            },
+            Notation {
+                oaza: 1,
+                ..Default::default()
+            },
+            Notation {
+                oaza: 2,
                 ..Default::default()
             },
         ];
