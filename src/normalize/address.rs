@@ -391,7 +391,12 @@ fn dictionary_town<'a>(rest: &'a str, rules: &mut u32) -> Option<(String, &'a st
     match town {
         Town::Canonical(k) => {
             street.push_str(k);
-            if literal != **k {
+            if literal.chars().count() == k.chars().count()
+                && literal
+                    .chars()
+                    .zip(k.chars())
+                    .any(|(l, c)| c == 'の' && matches!(l, '之' | 'ノ'))
+            {
                 local |= Rule::No.bit();
             }
             if literal
@@ -1370,7 +1375,7 @@ mod tests {
     #[test]
     fn address_rules_name_what_made_a_variant() {
         use Rule::*;
-        let cases: [(&str, &str, &[Rule]); 6] = [
+        let cases: [(&str, &str, &[Rule]); 7] = [
             (
                 "宮城県加美郡加美町一本柳三丁目５番地",
                 "宮城県加美町一本柳３丁目５番地",
@@ -1395,6 +1400,11 @@ mod tests {
                 "東京都千代田区５番町１２",
                 "東京都千代田区五番町１２",
                 &[TownNumeral],
+            ),
+            (
+                "北海道札幌市北区北２１条西３丁目",
+                "北海道札幌市北区北二十一条西三丁目",
+                &[KanjiNumeral, HouseNotation, TownNumeral],
             ),
             ("東京都千代田区五番町１２", "東京都千代田区五番町１２", &[]),
         ];
