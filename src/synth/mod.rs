@@ -18,14 +18,14 @@
 //! every variation and problem by file, line and code;
 //! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
-//! Addresses: the registry writes `N丁目N番N号` (住居表示), or `大字△△字××N番地N` (地番, with a
-//! 小字) for a house of a 町 or 村 without 丁目. The address variations are the notations clerks use for the same
-//! place (issue 16): hyphens, 丁目 in digits, no prefecture, no building, 郡 left out, 之/ノ/の
-//! in the town name, 零/○ for 〇, a Kyoto 通り名 before the town, the town name's number in the
-//! other notation (５番町/五番町), a room as a third group after a 地番, 番/の for 番地, 大字
-//! (and 字) left out. A
-//! moved person's old address (M10) is written in one of these notations too, so a notation
-//! never hides a move.
+//! Addresses: the registry writes `N丁目N番N号` (住居表示; a few towns run to 十丁目 and beyond),
+//! or `大字△△字××N番地N` (地番, with a 小字) for a house of a 町 or 村 without 丁目. The address
+//! variations are the notations clerks use for the same place (issue 16): hyphens, 丁目 in
+//! digits, no prefecture, no building, 郡 left out, 之/ノ/の in the town name, 零/○ for 〇, a
+//! Kyoto 通り名 before the town, the town name's number in the other notation (５番町/五番町), a
+//! room as a third group after a 地番, 番/の for 番地, 大字 (and 字) left out, 十丁目 written
+//! 一〇丁目. A moved person's old address (M10) is written in one of these notations too, so a
+//! notation never hides a move.
 //!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
 //! ([`rng::Rng::derive`]) and renders its registry and insurance rows into byte buffers, so
@@ -301,9 +301,11 @@ enum Variation {
     BanchiSuffix,
     /// The roster leaves out the 大字 (and maybe the 字) of a 地番 (大字久保田字中島 → 久保田字中島).
     NoOaza,
+    /// The roster writes a 丁目 of 10 or more digit by digit (十丁目 → 一〇丁目).
+    ChomeDigits,
 }
 
-const VARIATIONS: [Variation; 14] = [
+const VARIATIONS: [Variation; 15] = [
     Variation::VariantKanji,
     Variation::Hyphens,
     Variation::NoPrefecture,
@@ -318,6 +320,7 @@ const VARIATIONS: [Variation; 14] = [
     Variation::RoomGroup,
     Variation::BanchiSuffix,
     Variation::NoOaza,
+    Variation::ChomeDigits,
 ];
 
 impl Variation {
@@ -337,6 +340,7 @@ impl Variation {
             Variation::RoomGroup => "ゆれ: 部屋番号を地番のハイフン3つ目で記載",
             Variation::BanchiSuffix => "ゆれ: 地番の番地を番・のと記載",
             Variation::NoOaza => "ゆれ: 大字を省略",
+            Variation::ChomeDigits => "ゆれ: 十丁目以上を一〇丁目と記載",
         }
     }
 }
@@ -676,6 +680,24 @@ fn push_ban(s: &mut String, ban: u16, zero: Option<char>) {
     }
 }
 
+/// A 丁目 number in kanji: positional (十, 十二) or, with `digits`, digit by digit (一〇, 一二).
+fn push_kanji_chome(s: &mut String, chome: u8, digits: bool) {
+    if chome < 10 {
+        s.push_str(kanji_numeral(chome));
+    } else if digits {
+        s.push_str(kanji_numeral(chome / 10));
+        s.push_str(kanji_numeral(chome % 10));
+    } else {
+        if chome >= 20 {
+            s.push_str(kanji_numeral(chome / 10));
+        }
+        s.push('十');
+        if !chome.is_multiple_of(10) {
+            s.push_str(kanji_numeral(chome % 10));
+        }
+    }
+}
+
 fn kanji_numeral(n: u8) -> &'static str {
     const K: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     K.get(usize::from(n)).copied().unwrap_or("十")
@@ -712,6 +734,8 @@ struct Notation {
     banchi_suffix: Option<&'static str>,
     /// 地番 with 大字 and 字: 0 both written, 1 大字 left out, 2 大字 and 字 left out.
     oaza: u8,
+    /// A 丁目 of 10 or more in kanji digit by digit (一〇丁目 for 十丁目).
+    chome_digits: bool,
 }
 
 /// 小字 names of a 地番 address (大字△△字中島), picked by the 番.
@@ -944,7 +968,7 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
             if n.digit_chome {
                 push_fw_digits(&mut s, u64::from(h.chome));
             } else {
-                s.push_str(kanji_numeral(h.chome));
+                push_kanji_chome(&mut s, h.chome, n.chome_digits);
             }
             s.push_str("丁目");
         }
@@ -1145,7 +1169,7 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
             birth: birth_of(rng, age),
         });
     }
-    Household {
+    let mut h = Household {
         town: rng.below(t.towns.len() as u64) as usize,
         chome: if rng.chance(0.6) {
             rng.range(1, 7) as u8
@@ -1161,7 +1185,13 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
             )
         }),
         members,
+    };
+    // Some towns run to 丁目 10 and beyond (十丁目, written 一〇丁目 too): a quarter of the
+    // 6丁目 draws, derived from the 番 and 号 so the random stream does not change.
+    if h.chome == 6 && h.ban.is_multiple_of(4) {
+        h.chome = 10 + (h.go % 3) as u8;
     }
+    h
 }
 
 /// What the registry must show for one member.
@@ -1452,6 +1482,7 @@ fn roster_row(
                 Variation::LargeKana => large_kana(given_kana).is_some(),
                 Variation::NoBuilding => h.building.is_some(),
                 Variation::DigitChome => h.chome > 0,
+                Variation::ChomeDigits => h.chome >= 10,
                 Variation::Hyphens | Variation::NoPrefecture => true,
                 Variation::NoGun => city_without_gun(t.towns[h.town].city).is_some(),
                 Variation::NoSpelling => !no_positions(t.towns[h.town].town).is_empty(),
@@ -1490,6 +1521,7 @@ fn roster_row(
         Some(Variation::NoPrefecture) => notation.no_prefecture = true,
         Some(Variation::NoBuilding) => notation.no_building = true,
         Some(Variation::DigitChome) => notation.digit_chome = true,
+        Some(Variation::ChomeDigits) => notation.chome_digits = true,
         Some(Variation::NoGun) => notation.no_gun = true,
         Some(Variation::NoSpelling) => {
             let town = t.towns[h.town].town;
@@ -2143,12 +2175,16 @@ mod tests {
                 oaza: 2,
                 ..Default::default()
             },
+            Notation {
+                chome_digits: true,
+                ..Default::default()
+            },
         ];
         let mut bad = Vec::new();
         let mut missed = Vec::new();
         for town in 0..t.towns.len() {
             let kyoto = t.towns[town].city.starts_with("京都市");
-            for chome in 0..7 {
+            for chome in (0..7).chain(10..13) {
                 let h = Household {
                     town,
                     chome,
@@ -2215,6 +2251,16 @@ mod tests {
         let mut s = String::new();
         push_ban(&mut s, 20, Some('零'));
         assert_eq!(s, "二零");
+        for (chome, digits, want) in [
+            (10, false, "十"),
+            (12, false, "十二"),
+            (10, true, "一〇"),
+            (3, true, "三"),
+        ] {
+            let mut s = String::new();
+            push_kanji_chome(&mut s, chome, digits);
+            assert_eq!(s, want);
+        }
     }
 
     #[test]
