@@ -192,6 +192,26 @@ fn normalize_address_key(bencher: divan::Bencher) {
         .bench(|| ADDRESSES.map(|a| address_key(divan::black_box(a))));
 }
 
+/// Notations of issue 16 (郡, 之/ノ, 零, 丁目 ≥ 10, 大字/字, Kyoto, room, numbered towns): the
+/// town dictionary is consulted for every one.
+const WORLD_ADDRESSES: [&str; 8] = [
+    "宮城県加美郡加美町西田三丁目５番地",
+    "長野県上田市樋ノ上町１２３番地",
+    "東京都千代田区二番町二零番地",
+    "北海道札幌市中央区北三条西一〇丁目３番５号",
+    "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
+    "京都府京都市中京区烏丸通御池上る虎屋町５７７",
+    "神奈川県川崎市中原区上丸子３－１７－１０５",
+    "北海道夕張郡長沼町８区１２３番地",
+];
+
+#[divan::bench]
+fn normalize_address_key_world(bencher: divan::Bencher) {
+    bencher
+        .counter(divan::counter::ItemsCount::new(WORLD_ADDRESSES.len()))
+        .bench(|| WORLD_ADDRESSES.map(|a| address_key(divan::black_box(a))));
+}
+
 #[divan::bench]
 fn compare_name_and_address(bencher: divan::Bencher) {
     bencher.bench(|| {

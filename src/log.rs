@@ -32,6 +32,11 @@ impl<'a> Log<'a> {
         }
     }
 
+    /// Whether detail lines are shown (`--verbose`): lets a caller skip work done only for them.
+    pub fn is_verbose(&self) -> bool {
+        self.level == Verbosity::Verbose
+    }
+
     /// Detail (only with `--verbose`).
     pub fn detail(&mut self, msg: impl AsRef<str>) {
         if self.level == Verbosity::Verbose {

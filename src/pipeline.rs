@@ -74,6 +74,45 @@ pub struct Ran {
     pub baseline: Option<Baseline>,
 }
 
+/// `--verbose`: for every record whose 住所 is ゆれ against its registry row, the rules of the
+/// address normalizer that made the two equal (so a wrong rule can be found), then the count
+/// per rule. Line numbers and rule names only: no address or number is printed.
+fn explain_address_variants(recs: &[Rec], verdicts: &[Verdict], files: &[String], log: &mut Log) {
+    use crate::normalize::FieldMatch;
+    use crate::normalize::address::{Rule, address_rules};
+    let mut counts: Vec<(Rule, u64)> = Vec::new();
+    for (rec, v) in recs.iter().zip(verdicts) {
+        let (FieldMatch::Variant, Some(reg)) = (v.fields[4], v.registry) else {
+            continue;
+        };
+        let rules = address_rules(rec.value(RosterKey::Address), reg.address());
+        for &r in &rules {
+            match counts.iter_mut().find(|(c, _)| *c == r) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((r, 1)),
+            }
+        }
+        let labels: Vec<&str> = rules.iter().map(|r| r.label()).collect();
+        let file = files
+            .get(rec.source.file as usize)
+            .map_or("", String::as_str);
+        log.detail(format!(
+            "{file}:{} 住所ゆれ（住基 {} 行）: {}",
+            rec.source.line,
+            reg.line,
+            labels.join("・")
+        ));
+    }
+    if !counts.is_empty() {
+        counts.sort_by_key(|&(r, _)| r as u32);
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(r, n)| format!("{} {n}", r.label()))
+            .collect();
+        log.detail(format!("住所ゆれの規則別件数: {}", parts.join("、")));
+    }
+}
+
 /// `match` and `check`: the output folder claimed (0700, locked, a killed run's temp files
 /// removed) for one run.
 pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
@@ -171,6 +210,11 @@ pub fn run_with(
     });
     if registry.is_some() {
         marks.push(("registry", started.elapsed()));
+    }
+    if let Some(vs) = &verdicts
+        && log.is_verbose()
+    {
+        explain_address_variants(&recs, vs, &files, log);
     }
     crate::cancel::check()?;
 

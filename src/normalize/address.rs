@@ -13,8 +13,23 @@
 //!    コーポ = コ－ポ). Spaces are removed, except that a run of them after a number is kept as
 //!    one space until step 6 (it may separate a room number: `1-2-3 101`). 外字 (private use,
 //!    〓, ●, U+FFFD) makes the address uncomparable, as for names.
+//!    零, ○ (U+25CB) and ◯ next to a numeral or digit are 〇 (二零番地 = 二〇番地).
 //! 2. Prefecture: a leading one of the 47 都道府県 names is removed (it is optional), but
 //!    [`compare_address`] still tells 大阪府中央区… from 東京都中央区… when both sides name one.
+//!    Then the town dictionary (module `towns`, Japan Post data) is consulted. A 郡 written
+//!    before one of its cities is removed (宮城県加美郡加美町 = 宮城県加美町). The city is the
+//!    longest city name of the dictionary at the start. After it, a leading 大字 and 字 are
+//!    dropped, and in a ward of 京都市 a 通り名 up to its direction (上る/上ル/上がる/下る/東入/
+//!    西入 …, 通 written or not) is decoration. The town is the longest town of that city at
+//!    that point, compared on town keys (之/ノ = の, digits = kanji digits, 北二十一条西 =
+//!    北21条西); the key of the official name goes into the street (for two official towns
+//!    sharing a key, the name as written), so 樋之上町 = 樋ノ上町, ５番町 = 五番町, １区 = 一区,
+//!    and a numeral of the name (十余三, 四番町, 八区, 東５号北) is never read as a house
+//!    number. A 字 right after the town is the 字 marker and is dropped (大字久保田字中島 =
+//!    久保田字中島). What follows is read by steps 3–6, a numeral run at its start being a
+//!    number (十丁目, 百二十三).
+//!    When the city or the town is not in the dictionary the address is read by steps 3–6
+//!    alone, as before the dictionary existed.
 //! 3. 大字 is removed wherever it is. 字 is removed only as the 字 marker: directly after 町, 村
 //!    or 市 (○○町字△△, 那覇市字△△), or after a 大字 before any house number (大字△△字××). A 字
 //!    anywhere else (e.g. inside a place name) stays.
@@ -30,15 +45,21 @@
 //!    directly followed by 条, 線, 地割 is: 北3条西4丁目) is read as numbers joined by 丁目, 丁,
 //!    番地, 番, 号, `-` or の/ノ/之 (spaces around a separator are ignored), leading zeros
 //!    dropped, and written as `1-2-3`: `1丁目2番3号`, `1-2-3`, `一丁目二番地三`, `1丁目2-3`, `1ノ2ノ3` all give
-//!    `1-2-3`. A fourth and later number (`1-2-3-101`) belongs to the building.
+//!    `1-2-3`. A fourth and later number (`1-2-3-101`) belongs to the building. 番地, 番 or
+//!    nothing after the last number are alike (１２３番地 = １２３番 = １２３).
 //! 6. Everything after the house number is the building, with spaces removed and a
 //!    号室/号/室 after a room number dropped (`コーポ山田101号室` = `コーポ山田101`). Without a house
 //!    number the whole address is the street. Other spaces are removed.
+//!
+//! [`compare_address`] adds one rule of its own: a room number written as a third hyphen
+//! group after a 地番 address (`３番地１７` = `３－１７－１０５`, never `３－１７` = `３番地`).
+//! [`address_rules`] names the rules that made two addresses equal (`--verbose`).
 
 use std::sync::OnceLock;
 
 use super::FieldMatch;
 use super::name::{Fold, fold_char};
+use super::towns::{City, Town, dict, key_char, literal_char};
 use super::width::{compose_voicing, is_dash_like, is_voicing_mark};
 
 /// Comparison key of an address: the street part up to the house number, and the building part.
@@ -77,21 +98,172 @@ pub fn compare_address(roster: &str, registry: &str) -> FieldMatch {
     {
         return FieldMatch::Differ;
     }
-    if pa.key.street != pb.key.street {
-        return FieldMatch::Differ;
-    }
-    let (ba, bb) = (&pa.key.building, &pb.key.building);
-    if ba == bb || ba.is_empty() != bb.is_empty() {
+    if compare_parsed(&pa, &pb).is_some() {
         FieldMatch::Variant
     } else {
         FieldMatch::Differ
     }
 }
 
+/// The rules that made two addresses equal ([`compare_address`] gives Variant): the rules that
+/// changed either side on the way to its key, in [`Rule::ALL`] order. Empty when the addresses
+/// are equal as written, differ, or cannot be compared.
+pub fn address_rules(roster: &str, registry: &str) -> Vec<Rule> {
+    let (a, b) = (roster.trim(), registry.trim());
+    if a == b {
+        return Vec::new();
+    }
+    let (Some(pa), Some(pb)) = (parse(a), parse(b)) else {
+        return Vec::new();
+    };
+    if let (Some(x), Some(y)) = (pa.prefecture, pb.prefecture)
+        && x != y
+    {
+        return Vec::new();
+    }
+    let Some(extra) = compare_parsed(&pa, &pb) else {
+        return Vec::new();
+    };
+    let mut bits = pa.rules | pb.rules | extra;
+    if pa.prefecture.is_some() != pb.prefecture.is_some() {
+        bits |= Rule::Prefecture.bit();
+    }
+    Rule::ALL
+        .into_iter()
+        .filter(|r| bits & r.bit() != 0)
+        .collect()
+}
+
+/// Whether two parsed addresses are the same place (prefectures aside): Some(the rules the
+/// comparison itself used) or None.
+fn compare_parsed(pa: &Parsed, pb: &Parsed) -> Option<u32> {
+    let (ba, bb) = (&pa.key.building, &pb.key.building);
+    if pa.key.street != pb.key.street {
+        return room_rule(pa, pb).or_else(|| room_rule(pb, pa));
+    }
+    if ba == bb {
+        Some(0)
+    } else if ba.is_empty() != bb.is_empty() {
+        Some(Rule::BuildingOneSide.bit())
+    } else {
+        None
+    }
+}
+
+/// A room number written as a third hyphen group after a 地番 address: `short` is `３番地１７`
+/// (two numbers, 番地, no 丁目 or 号), `long` is `３－１７－１０５` (hyphens only, the same two
+/// numbers and one more). The extra number is the room; `short` must not name another room.
+fn room_rule(short: &Parsed, long: &Parsed) -> Option<u32> {
+    let (hs, hl) = (short.house, long.house);
+    if !(hs.count == 2 && hs.banchi && !hs.chome && !hs.go && hl.hyphens_only && hl.count >= 3) {
+        return None;
+    }
+    let (street, room) = long.key.street.rsplit_once('-')?;
+    if street != short.key.street || !room.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // The short side may have no building, the same room, or a building name ending in that
+    // room (ハイツ鈴木101 = 101).
+    let sb = &short.key.building;
+    let written = format!("{room}{}", long.key.building);
+    let same_room = sb.is_empty()
+        || sb
+            .strip_suffix(written.as_str())
+            .is_some_and(|name| !name.ends_with(|c: char| c.is_ascii_digit()));
+    same_room.then_some(Rule::Room.bit())
+}
+
 struct Parsed {
     key: AddressKey,
     /// Index into [`PREFECTURES`] of the prefecture written at the start, if any.
     prefecture: Option<usize>,
+    /// The rules that changed something on the way to the key ([`Rule`] bits).
+    rules: u32,
+    /// How the house number was written.
+    house: House,
+}
+
+/// How the house number was written (for the room-number rule of [`compare_address`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct House {
+    /// Numbers in the group, the ones that went to the building included.
+    count: usize,
+    /// A 番地 or 番 separator was written.
+    banchi: bool,
+    /// A 丁目 or 丁 separator was written.
+    chome: bool,
+    /// A 号 separator was written.
+    go: bool,
+    /// Every separator was a hyphen.
+    hyphens_only: bool,
+}
+
+/// A normalization rule, for [`address_rules`]: which rules made two addresses equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// 都道府県 written on one side only.
+    Prefecture,
+    /// 郡 written on one side only (宮城県加美郡加美町 = 宮城県加美町).
+    Gun,
+    /// 之/ノ/の in a town name, resolved against the official name (樋之上町 = 樋ノ上町).
+    No,
+    /// 零 or ○ written for 〇 in a kanji numeral (二零番地 = 二〇番地).
+    Zero,
+    /// Kanji numerals read as numbers (一丁目二番地三 = 1-2-3, 十丁目 = 一〇丁目).
+    KanjiNumeral,
+    /// 丁目/番地/番/号/の written instead of hyphens (or a 番地 left out).
+    HouseNotation,
+    /// 大字 dropped.
+    Oaza,
+    /// The 字 marker dropped (大字久保田字中島 = 久保田字中島).
+    Aza,
+    /// A Kyoto 通り名 with 上る/下る/東入/西入 before the town (decoration).
+    Kyoto,
+    /// A number of the town's name in another notation (５番町 = 五番町, 一区 = １区).
+    TownNumeral,
+    /// A room number as the third group after a 番地 address (３番地１７ = ３－１７－１０５).
+    Room,
+    /// A building name or room on one side only.
+    BuildingOneSide,
+}
+
+impl Rule {
+    const ALL: [Rule; 12] = [
+        Rule::Prefecture,
+        Rule::Gun,
+        Rule::No,
+        Rule::Zero,
+        Rule::KanjiNumeral,
+        Rule::HouseNotation,
+        Rule::Oaza,
+        Rule::Aza,
+        Rule::Kyoto,
+        Rule::TownNumeral,
+        Rule::Room,
+        Rule::BuildingOneSide,
+    ];
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// The rule's name as a clerk reads it (log lines, report).
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::Prefecture => "都道府県の省略",
+            Rule::Gun => "郡の省略",
+            Rule::No => "之・ノ・の",
+            Rule::Zero => "〇・零・○",
+            Rule::KanjiNumeral => "漢数字",
+            Rule::HouseNotation => "番地・号の書き方",
+            Rule::Oaza => "大字の省略",
+            Rule::Aza => "字の省略",
+            Rule::Kyoto => "京都の通り名",
+            Rule::TownNumeral => "町名の数字",
+            Rule::Room => "部屋番号",
+            Rule::BuildingOneSide => "建物名の片側省略",
+        }
+    }
 }
 
 fn parse(s: &str) -> Option<Parsed> {
@@ -99,14 +271,27 @@ fn parse(s: &str) -> Option<Parsed> {
     if s.is_empty() {
         return None;
     }
-    let folded = fold_chars(s)?;
+    let mut rules = 0;
+    let folded = fold_chars_rules(s, &mut rules)?;
     if folded.is_empty() {
         return None;
     }
     let (prefecture, rest) = strip_prefecture(&folded);
-    let no_aza = drop_aza(rest);
-    let numbered = kanji_numerals(&no_aza);
-    let (street, building) = split_street(&numbered);
+    let (street, building, house) = match dictionary_town(rest, &mut rules) {
+        Some((town, remaining)) => {
+            let no_aza = drop_aza(remaining, &mut rules);
+            let numbered = kanji_numerals(&no_aza, true, &mut rules);
+            let (house_part, building, house) = split_street(&numbered, &mut rules);
+            let mut street = town;
+            street.push_str(&house_part);
+            (street, building, house)
+        }
+        None => {
+            let no_aza = drop_aza(rest, &mut rules);
+            let numbered = kanji_numerals(&no_aza, false, &mut rules);
+            split_street(&numbered, &mut rules)
+        }
+    };
     if street.is_empty() && building.is_empty() {
         return None;
     }
@@ -116,6 +301,171 @@ fn parse(s: &str) -> Option<Parsed> {
             building: long_vowels(building),
         },
         prefecture,
+        rules,
+        house,
+    })
+}
+
+/// Kyoto's 通り名 directions (上る/下る/東入/西入 in their spellings), longest first: what stands
+/// before the last of them is decoration, and the town name follows.
+/// (が is folded to ヶ by then.)
+const KYOTO_DIRECTIONS: [&str; 14] = [
+    "上ヶる",
+    "下ヶる",
+    "東入る",
+    "西入る",
+    "東入ル",
+    "西入ル",
+    "上る",
+    "上ル",
+    "上り",
+    "下る",
+    "下ル",
+    "下り",
+    "東入",
+    "西入",
+];
+
+/// Steps 2a–2c with the town dictionary: a 郡 before one of its cities is dropped, the city is
+/// found, then (after 大字/字, and in Kyoto after a 通り名 with its direction) the town. Gives
+/// the street's start (city and the town's key) and what follows the town, or None when the
+/// city or the town is not in the dictionary (the address is then read without it).
+fn dictionary_town<'a>(rest: &'a str, rules: &mut u32) -> Option<(String, &'a str)> {
+    let d = dict();
+    let mut rest = rest;
+    let mut gun = false;
+    if let Some((i, _)) = rest.char_indices().take(8).find(|&(_, c)| c == '郡')
+        && let Some(cities) = d.guns.get(&rest[..i + '郡'.len_utf8()])
+    {
+        let after = &rest[i + '郡'.len_utf8()..];
+        if let Some((len, _)) = find_city(after)
+            && cities.iter().any(|c| **c == after[..len])
+        {
+            rest = after;
+            gun = true;
+        }
+    }
+    let (city_len, city) = find_city(rest)?;
+    let (city_name, after_city) = rest.split_at(city_len);
+    // 大字/字 before the town are markers; but a town named 大 may stand there with its 字
+    // (大字大字東原 written 大字東原): when no town follows the markers, read them as written.
+    let mut after = after_city;
+    let mut local = 0;
+    if let Some(r) = after.strip_prefix("大字") {
+        after = r;
+        local |= Rule::Oaza.bit();
+    }
+    if let Some(r) = after.strip_prefix('字').filter(|r| !r.is_empty()) {
+        after = r;
+        local |= Rule::Aza.bit();
+    }
+    if !city.kyoto && after.len() < after_city.len() && find_town(city, after).is_none() {
+        after = after_city;
+        local = 0;
+    }
+    let (start, len, town) = if city.kyoto {
+        let mut found = None;
+        let mut cuts: Vec<usize> = Vec::new();
+        for dir in KYOTO_DIRECTIONS {
+            cuts.extend(after.match_indices(dir).map(|(i, m)| i + m.len()));
+        }
+        cuts.sort_unstable();
+        for &cut in cuts.iter().rev().chain(&[0]) {
+            if let Some((len, town)) = find_town(city, &after[cut..]) {
+                found = Some((cut, len, town));
+                break;
+            }
+        }
+        found?
+    } else {
+        let (len, town) = find_town(city, after)?;
+        (0, len, town)
+    };
+    if start > 0 {
+        local |= Rule::Kyoto.bit();
+    }
+    let written = &after[start..start + len];
+    let literal: String = written.chars().map(literal_char).collect();
+    let mut street = String::with_capacity(rest.len() + 8);
+    street.push_str(city_name);
+    match town {
+        Town::Canonical(k) => {
+            street.push_str(k);
+            if literal.chars().count() == k.chars().count()
+                && literal
+                    .chars()
+                    .zip(k.chars())
+                    .any(|(l, c)| c == 'の' && matches!(l, '之' | 'ノ'))
+            {
+                local |= Rule::No.bit();
+            }
+            if literal
+                .chars()
+                .zip(k.chars())
+                .any(|(l, c)| l != c && c != 'の')
+                || literal.chars().count() != k.chars().count()
+                || literal != written
+            {
+                local |= Rule::TownNumeral.bit();
+            }
+        }
+        Town::Ambiguous => street.push_str(&literal),
+    }
+    let mut remaining = &after[start + len..];
+    // The 字 marker after a 大字 town (大字久保田字中島 = 久保田字中島).
+    if let Some(r) = remaining
+        .strip_prefix('字')
+        .filter(|r| r.starts_with(|c: char| !c.is_ascii_digit() && !is_numeral(c)))
+    {
+        remaining = r;
+        local |= Rule::Aza.bit();
+    }
+    if gun {
+        local |= Rule::Gun.bit();
+    }
+    *rules |= local;
+    Some((street, remaining))
+}
+
+/// The longest city name of the dictionary at the start of `s` (a name ends in 市, 区, 町 or
+/// 村): its length in bytes and its towns.
+fn find_city(s: &str) -> Option<(usize, &'static City)> {
+    let d = dict();
+    let mut best = None;
+    for (i, c) in s.char_indices().take(12) {
+        if matches!(c, '市' | '区' | '町' | '村') {
+            let end = i + c.len_utf8();
+            if let Some(city) = d.cities.get(&s[..end]) {
+                best = Some((end, city));
+            }
+        }
+    }
+    best
+}
+
+/// The longest town of `city` at the start of `s`, compared on town keys: its length in bytes
+/// (in `s`) and what the key stands for.
+fn find_town(city: &'static City, s: &str) -> Option<(usize, &'static Town)> {
+    let towns = city.towns();
+    const MAX: usize = 40;
+    let mut key = String::with_capacity(MAX * 3);
+    // ends[n]: (byte length of the key, byte length in `s`) after n chars.
+    let mut ends = [(0usize, 0usize); MAX + 1];
+    let mut n = 0;
+    for (i, c) in s.char_indices() {
+        if n == MAX || c == ' ' {
+            break;
+        }
+        key.push(key_char(c));
+        n += 1;
+        ends[n] = (key.len(), i + c.len_utf8());
+    }
+    (1..=n.min(63)).rev().find_map(|k| {
+        if towns.lens & (1 << k) == 0 {
+            return None;
+        }
+        let (kb, sb) = ends[k];
+        towns.towns.get(&key[..kb]).map(|t| (sb, t))
     })
 }
 
@@ -147,9 +497,31 @@ pub(crate) fn plain_address(s: &str) -> bool {
 }
 
 /// Step 1: per-char fold; runs of spaces become one `' '`, none at either end.
-fn fold_chars(s: &str) -> Option<String> {
+pub(super) fn fold_chars(s: &str) -> Option<String> {
+    fold_chars_rules(s, &mut 0)
+}
+
+/// 零, ○ (U+25CB) and ◯ (U+25EF) typed for 〇.
+fn zero_like(c: char) -> bool {
+    matches!(c, '零' | '○' | '◯')
+}
+
+/// [`fold_chars`], noting the rules used. 零/○/◯ next to a kanji numeral or digit is 〇
+/// (二零番地, 二○番地 = 二〇番地); elsewhere (○○町) it is left alone.
+fn fold_chars_rules(s: &str, rules: &mut u32) -> Option<String> {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(mut c) = chars.next() {
+        if zero_like(c) {
+            let numeric =
+                |x: char| x.is_ascii_digit() || is_numeral(x) || ('０'..='９').contains(&x);
+            if out.chars().next_back().is_some_and(numeric)
+                || chars.peek().is_some_and(|&n| numeric(n))
+            {
+                c = '〇';
+                *rules |= Rule::Zero.bit();
+            }
+        }
         if c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}') {
             // Kept (as one space) only after a number, where it may separate the room number
             // from the house number (`1-2-3 101`); anywhere else it tells nothing.
@@ -284,7 +656,7 @@ fn strip_prefecture(s: &str) -> (Option<usize>, &str) {
 }
 
 /// Step 3: removes 大字, and 字 where it is the 字 marker (see the module doc).
-fn drop_aza(s: &str) -> String {
+fn drop_aza(s: &str, rules: &mut u32) -> String {
     let mut out = String::with_capacity(s.len());
     // A 大字 was seen and no house number has started since.
     let mut after_oaza = false;
@@ -293,12 +665,14 @@ fn drop_aza(s: &str) -> String {
         if let Some(r) = rest.strip_prefix("大字") {
             after_oaza = true;
             rest = r;
+            *rules |= Rule::Oaza.bit();
             continue;
         }
         rest = &rest[c.len_utf8()..];
         if c == '字' {
             let prev = out.chars().rev().find(|&p| p != ' ');
             if after_oaza || matches!(prev, Some('町' | '村' | '市')) {
+                *rules |= Rule::Aza.bit();
                 continue;
             }
         }
@@ -323,7 +697,7 @@ fn is_kanji(c: char) -> bool {
 
 /// Value of a kanji numeral run as decimal digits: positional (十百千) when it has a multiplier,
 /// digit by digit otherwise. None when it does not fit in a u64.
-fn kanji_number(run: &str) -> Option<String> {
+pub(super) fn kanji_number(run: &str) -> Option<String> {
     let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c);
     if !run.chars().any(|c| matches!(c, '十' | '百' | '千')) {
         return run
@@ -356,8 +730,13 @@ const TOWN_SUFFIXES: [&str; 3] = ["条", "線", "地割"];
 
 /// A separator at the start of `s` (a unit, `-`, or の/ノ/之 before a digit): the rest after it.
 fn take_sep(s: &str) -> Option<&str> {
+    take_sep_kind(s).map(|(r, _)| r)
+}
+
+/// [`take_sep`] with the separator read: `-`, or the first char of the unit (丁, 番, 号), or の.
+fn take_sep_kind(s: &str) -> Option<(&str, char)> {
     if let Some(r) = s.strip_prefix('-') {
-        return Some(r);
+        return Some((r, '-'));
     }
     for u in UNITS {
         if let Some(r) = s.strip_prefix(u) {
@@ -374,13 +753,13 @@ fn take_sep(s: &str) -> Option<&str> {
             {
                 return None;
             }
-            return Some(r);
+            return Some((r, u.chars().next().unwrap_or('-')));
         }
     }
     let r = s.strip_prefix(['の', 'ノ', '之'])?;
     r.trim_start_matches(' ')
         .starts_with(|c: char| c.is_ascii_digit() || is_numeral(c))
-        .then_some(r)
+        .then_some((r, 'の'))
 }
 
 /// Whether `s` (what precedes a numeral run) ends with a separator that follows a digit.
@@ -397,8 +776,9 @@ fn ends_with_sep_after_digit(s: &str) -> bool {
         .is_some_and(|c| c.is_ascii_digit())
 }
 
-/// Step 4: kanji numerals → digits where they are address numbers.
-fn kanji_numerals(s: &str) -> String {
+/// Step 4: kanji numerals → digits where they are address numbers. `after_town`: `s` starts
+/// right after a town name of the dictionary, so a numeral run at its start is a number.
+fn kanji_numerals(s: &str, after_town: bool, rules: &mut u32) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
@@ -413,8 +793,8 @@ fn kanji_numerals(s: &str) -> String {
         let next = after.trim_start_matches(' ');
         let before_unit =
             take_sep(next).is_some() || TOWN_SUFFIXES.iter().any(|t| next.starts_with(t));
-        let in_group =
-            ends_with_sep_after_digit(&out) && !next.chars().next().is_some_and(is_kanji);
+        let in_group = (ends_with_sep_after_digit(&out) || (after_town && out.is_empty()))
+            && !next.chars().next().is_some_and(is_kanji);
         // Before 丁目/丁, digit-by-digit numerals after a place-name kanji are the name's end
         // and the 丁目 (多古町十余三一丁目 is 十余三 1丁目, not 十余 31丁目): a 丁目 of two or
         // more digits is written with 十.
@@ -424,7 +804,7 @@ fn kanji_numerals(s: &str) -> String {
                 if chome
                     && last > 0
                     && out.chars().next_back().is_some_and(is_kanji)
-                    && !run.contains(['十', '百', '千']) =>
+                    && !run.contains(['十', '百', '千', '〇']) =>
             {
                 run.split_at(last)
             }
@@ -432,7 +812,10 @@ fn kanji_numerals(s: &str) -> String {
         };
         out.push_str(name_part);
         match kanji_number(run) {
-            Some(n) if before_unit || in_group => out.push_str(&n),
+            Some(n) if before_unit || in_group => {
+                out.push_str(&n);
+                *rules |= Rule::KanjiNumeral.bit();
+            }
             _ => out.push_str(run),
         }
     }
@@ -450,10 +833,14 @@ fn trim_zeros(d: &str) -> &str {
 }
 
 /// Reads a number group at the start of `s` (which starts with a digit): its numbers, whether
-/// any separator was read, and the rest.
-fn number_group(s: &str) -> (Vec<&str>, bool, &str) {
+/// any separator was read, the rest, and how it was written.
+fn number_group(s: &str) -> (Vec<&str>, bool, &str, House) {
     let mut nums = Vec::new();
     let mut any_sep = false;
+    let mut house = House {
+        hyphens_only: true,
+        ..House::default()
+    };
     let mut r = s;
     loop {
         let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
@@ -461,9 +848,19 @@ fn number_group(s: &str) -> (Vec<&str>, bool, &str) {
         r = &r[end..];
         let mut had_sep = false;
         // A space may stand before a separator (`1 丁目`), and between separators.
-        while let Some(next) = take_sep(r.trim_start_matches(' ')) {
+        while let Some((next, kind)) = take_sep_kind(r.trim_start_matches(' ')) {
             had_sep = true;
             r = next;
+            match kind {
+                '-' => {}
+                '丁' => house.chome = true,
+                '番' => house.banchi = true,
+                '号' => house.go = true,
+                _ => {}
+            }
+            if kind != '-' {
+                house.hyphens_only = false;
+            }
         }
         if !had_sep {
             break;
@@ -476,11 +873,13 @@ fn number_group(s: &str) -> (Vec<&str>, bool, &str) {
             break;
         }
     }
-    (nums, any_sep, r)
+    house.count = nums.len();
+    (nums, any_sep, r, house)
 }
 
-/// Steps 5 and 6: the street up to the house number, and the building after it.
-fn split_street(s: &str) -> (String, String) {
+/// Steps 5 and 6: the street up to the house number, the building after it, and how the
+/// house number was written.
+fn split_street(s: &str, rules: &mut u32) -> (String, String, House) {
     let mut street = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
@@ -493,7 +892,7 @@ fn split_street(s: &str) -> (String, String) {
             rest = &rest[c.len_utf8()..];
             continue;
         }
-        let (nums, any_sep, after) = number_group(rest);
+        let (nums, any_sep, after, house) = number_group(rest);
         let next = after.trim_start_matches(' ');
         if !any_sep && TOWN_SUFFIXES.iter().any(|t| next.starts_with(t)) {
             street.push_str(nums.first().copied().unwrap_or_default());
@@ -508,9 +907,12 @@ fn split_street(s: &str) -> (String, String) {
         }
         let mut building = nums.get(3..).unwrap_or_default().join("-");
         building.push_str(after);
-        return (street, normalize_building(&building));
+        if !house.hyphens_only {
+            *rules |= Rule::HouseNotation.bit();
+        }
+        return (street, normalize_building(&building), house);
     }
-    (street, String::new())
+    (street, String::new(), House::default())
 }
 
 /// Spaces removed, 号室/号/室 after a room number dropped, `-` trimmed at both ends.
@@ -584,12 +986,15 @@ mod tests {
             ("中央区銀座二〇三番地", "中央区銀座203"),
             ("一宮市本町二丁目", "一宮市本町2"),
             ("千代田区一番町5", "千代田区一番町5"),
-            ("山武郡九十九里町片貝1", "山武郡九十九里町片貝1"),
+            ("山武郡九十九里町片貝1", "九十九里町片貝1"),
+            // A town of the dictionary: its numeral is part of its name, in kanji.
             (
                 "札幌市中央区北三条西四丁目五番一号",
-                "札幌市中央区北3条西4-5-1",
+                "札幌市中央区北三条西4-5-1",
             ),
-            ("札幌市中央区北3条西4丁目5-1", "札幌市中央区北3条西4-5-1"),
+            ("札幌市中央区北3条西4丁目5-1", "札幌市中央区北三条西4-5-1"),
+            // Not in the dictionary: read without it.
+            ("某市北三条西四丁目五番一号", "某市北3条西4-5-1"),
             ("盛岡市第二地割十二番地", "盛岡市第2地割12"),
             ("堺市堺区南花田口町2丁3番20号", "堺市堺区南花田口町2-3-20"),
         ];
@@ -617,11 +1022,12 @@ mod tests {
     #[test]
     fn aza_rules() {
         let cases = [
-            ("埼玉県比企郡鳩山町大字赤沼123番地", "比企郡鳩山町赤沼123"),
-            ("比企郡鳩山町赤沼123", "比企郡鳩山町赤沼123"),
+            ("埼玉県比企郡鳩山町大字赤沼123番地", "鳩山町赤沼123"),
+            ("比企郡鳩山町赤沼123", "鳩山町赤沼123"),
+            ("鳩山町赤沼123", "鳩山町赤沼123"),
             ("某郡某村大字上野字下原45", "某郡某村上野下原45"),
             ("某郡某村上野下原45", "某郡某村上野下原45"),
-            ("枝幸郡中頓別町字中頓別1", "枝幸郡中頓別町中頓別1"),
+            ("枝幸郡中頓別町字中頓別1", "中頓別町中頓別1"),
             ("沖縄県那覇市字安里1", "那覇市安里1"),
             ("某市十字町1", "某市十字町1"),
             ("某市文字1", "某市文字1"),
@@ -791,6 +1197,226 @@ mod tests {
         ];
         for (a, b, want) in cases {
             assert_eq!(compare_address(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// The notations of issue 16, on real towns of the dictionary (Japan Post data).
+    #[test]
+    fn dictionary_notations_table() {
+        use FieldMatch::*;
+        let cases = [
+            // 郡 left out or written.
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目５番地",
+                Variant,
+            ),
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目６番地",
+                Differ,
+            ),
+            // 之/ノ/の against the official name.
+            (
+                "北海道函館市日ノ浜町１２３番地",
+                "北海道函館市日之浜町１２３番地",
+                Variant,
+            ),
+            (
+                "北海道函館市日ノ浜町１２３番地",
+                "北海道函館市日ノ出町１２３番地",
+                Differ,
+            ),
+            // 零 and ○ for 〇; 丁目 ≥ 10.
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二零番地",
+                Variant,
+            ),
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二○番地",
+                Variant,
+            ),
+            (
+                "東京都千代田区二番町二〇番地",
+                "東京都千代田区二番町二一番地",
+                Differ,
+            ),
+            (
+                "北海道札幌市中央区北三条西十丁目３番５号",
+                "北海道札幌市中央区北三条西一〇丁目３－５",
+                Variant,
+            ),
+            (
+                "北海道札幌市中央区北三条西十丁目３番５号",
+                "北海道札幌市中央区北三条西一一丁目３－５",
+                Differ,
+            ),
+            // 大字 dropped while 字 is kept.
+            (
+                "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
+                "埼玉県比企郡鳩山町赤沼字中島１２３番地",
+                Variant,
+            ),
+            (
+                "埼玉県比企郡鳩山町大字赤沼字中島１２３番地",
+                "埼玉県比企郡鳩山町赤沼字中島１２４番地",
+                Differ,
+            ),
+            // The town 大 of 色麻町 with its 小字 東原, 大字 written or not (no town 東原 there).
+            (
+                "宮城県加美郡色麻町大字大字東原２０番地３",
+                "宮城県加美郡色麻町大字東原２０番地３",
+                Variant,
+            ),
+            (
+                "宮城県加美郡色麻町大字大字東原２０番地３",
+                "宮城県加美郡色麻町大字東原２１番地３",
+                Differ,
+            ),
+            // Kyoto: 通り名 and direction are decoration, the town is the key.
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７番地",
+                "京都府京都市中京区虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上ル虎屋町５７７番地",
+                "京都府京都市中京区烏丸御池上がる虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区寺町通四条西入ル虎屋町５７７番地",
+                "京都府京都市中京区虎屋町５７７番地",
+                Variant,
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７番地",
+                "京都府京都市中京区烏丸通御池上る亀屋町５７７番地",
+                Differ,
+            ),
+            // A room number as a third group after a 番地 address.
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１７－１０５",
+                Variant,
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１８－１０５",
+                Differ,
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地",
+                "神奈川県川崎市中原区上丸子３－１７",
+                Differ,
+            ),
+            (
+                "東京都千代田区霞が関1-2",
+                "東京都千代田区霞が関1-2-3",
+                Differ,
+            ),
+            // Towns whose names hold numbers.
+            (
+                "北海道夕張郡長沼町８区１２３番地",
+                "北海道長沼町八区１２３",
+                Variant,
+            ),
+            (
+                "北海道夕張郡長沼町８区１２３番地",
+                "北海道長沼町九区１２３",
+                Differ,
+            ),
+            (
+                "東京都千代田区五番町１２番地",
+                "東京都千代田区５番町１２",
+                Variant,
+            ),
+            (
+                "東京都千代田区五番町１２番地",
+                "東京都千代田区四番町１２",
+                Differ,
+            ),
+            // 番地, 番 or nothing when no 号 follows.
+            (
+                "東京都千代田区五番町１２３番地",
+                "東京都千代田区五番町１２３番",
+                Variant,
+            ),
+            (
+                "東京都千代田区五番町１２３番地",
+                "東京都千代田区五番町百二十三",
+                Variant,
+            ),
+            // KEN_ALL lists 稲荷町一丁目 as a town: still the 丁目 of 稲荷町.
+            (
+                "新潟県十日町市稲荷町一丁目１２番３号",
+                "新潟県十日町市稲荷町１－１２－３",
+                Variant,
+            ),
+            (
+                "新潟県十日町市稲荷町一丁目１２番３号",
+                "新潟県十日町市稲荷町２－１２－３",
+                Differ,
+            ),
+            // Digit shift.
+            (
+                "東京都千代田区霞が関一丁目１２番３号",
+                "東京都千代田区霞が関１１－２－３",
+                Differ,
+            ),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(compare_address(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn address_rules_name_what_made_a_variant() {
+        use Rule::*;
+        let cases: [(&str, &str, &[Rule]); 7] = [
+            (
+                "宮城県加美郡加美町一本柳三丁目５番地",
+                "宮城県加美町一本柳３丁目５番地",
+                &[Gun, KanjiNumeral, HouseNotation],
+            ),
+            (
+                "北海道函館市日ノ浜町１２３",
+                "函館市日之浜町１２３",
+                &[Prefecture, No],
+            ),
+            (
+                "京都府京都市中京区烏丸通御池上る虎屋町５７７",
+                "京都府京都市中京区虎屋町５７７",
+                &[Kyoto],
+            ),
+            (
+                "神奈川県川崎市中原区上丸子３番地１７",
+                "神奈川県川崎市中原区上丸子３－１７－１０５",
+                &[HouseNotation, Room],
+            ),
+            (
+                "東京都千代田区５番町１２",
+                "東京都千代田区五番町１２",
+                &[TownNumeral],
+            ),
+            (
+                "北海道札幌市北区北２１条西３丁目",
+                "北海道札幌市北区北二十一条西三丁目",
+                &[KanjiNumeral, HouseNotation, TownNumeral],
+            ),
+            ("東京都千代田区五番町１２", "東京都千代田区五番町１２", &[]),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(address_rules(a, b), want, "{a:?} vs {b:?}");
+        }
+        assert_eq!(
+            address_rules("東京都千代田区五番町１２", "東京都千代田区五番町１３"),
+            []
+        );
+        for r in Rule::ALL {
+            assert!(!r.label().is_empty());
         }
     }
 

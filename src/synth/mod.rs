@@ -18,6 +18,15 @@
 //! every variation and problem by file, line and code;
 //! `links.csv` names, for every roster line, the registry line of the person it really is.
 //!
+//! Addresses: the registry writes `N丁目N番N号` (住居表示; a few towns run to 十丁目 and beyond),
+//! or `大字△△字××N番地N` (地番, with a 小字) for a house of a 町 or 村 without 丁目. The address
+//! variations are the notations clerks use for the same place (issue 16): hyphens, 丁目 in
+//! digits, no prefecture, no building, 郡 left out, 之/ノ/の in the town name, 零/○ for 〇, a
+//! Kyoto 通り名 before the town, the town name's number in the other notation (５番町/五番町), a
+//! room as a third group after a 地番, 番/の for 番地, 大字 (and 字) left out, 十丁目 written
+//! 一〇丁目. A moved person's old address (M10) is written in one of these notations too, so a
+//! notation never hides a move.
+//!
 //! Speed: residents are cut into chunks of [`CHUNK`]; each chunk has its own random stream
 //! ([`rng::Rng::derive`]) and renders its registry and insurance rows into byte buffers, so
 //! chunks are generated in parallel (rayon) and written in order while the next window is
@@ -302,18 +311,45 @@ enum Variation {
     DigitChome,
     /// The roster writes small kana large (キョウコ → キヨウコ), as legacy systems do.
     LargeKana,
+    /// The roster leaves out the 郡 (宮城県加美郡加美町 → 宮城県加美町).
+    NoGun,
+    /// The roster writes 之/ノ/の in the town name another way (樋之上町 → 樋ノ上町).
+    NoSpelling,
+    /// The roster writes the 番 in kanji with 零 or ○ for 〇 (２０番 → 二零番).
+    ZeroTypo,
+    /// The roster writes a Kyoto 通り名 and its direction before the town.
+    KyotoStreet,
+    /// The roster writes the number of a town's name in the other notation (５番町 → 五番町).
+    TownNumeral,
+    /// The roster writes the room as a third group after a 地番 (３番地１７ → ３－１７－１０５).
+    RoomGroup,
+    /// The roster writes 番 or の for the 番地 of a 地番 (１２番地３ → １２番３).
+    BanchiSuffix,
+    /// The roster leaves out the 大字 (and maybe the 字) of a 地番 (大字久保田字中島 → 久保田字中島).
+    NoOaza,
+    /// The roster writes a 丁目 of 10 or more digit by digit (十丁目 → 一〇丁目).
+    ChomeDigits,
     /// A foreign resident's Latin name: the registry writes it in title case (Ｓｍｉｔｈ), the
     /// roster in capitals (ＳＭＩＴＨ).
     LatinCase,
 }
 
-const VARIATIONS: [Variation; 7] = [
+const VARIATIONS: [Variation; 16] = [
     Variation::VariantKanji,
     Variation::Hyphens,
     Variation::NoPrefecture,
     Variation::NoBuilding,
     Variation::DigitChome,
     Variation::LargeKana,
+    Variation::NoGun,
+    Variation::NoSpelling,
+    Variation::ZeroTypo,
+    Variation::KyotoStreet,
+    Variation::TownNumeral,
+    Variation::RoomGroup,
+    Variation::BanchiSuffix,
+    Variation::NoOaza,
+    Variation::ChomeDigits,
     Variation::LatinCase,
 ];
 
@@ -326,6 +362,15 @@ impl Variation {
             Variation::NoBuilding => "ゆれ: 住所の建物名・部屋番号を省略",
             Variation::DigitChome => "ゆれ: 丁目を算用数字で記載",
             Variation::LargeKana => "ゆれ: カナの小書き文字を大書き",
+            Variation::NoGun => "ゆれ: 住所の郡を省略",
+            Variation::NoSpelling => "ゆれ: 町名の之・ノ・のを別の書き方で記載",
+            Variation::ZeroTypo => "ゆれ: 番地の〇を零・○で記載",
+            Variation::KyotoStreet => "ゆれ: 京都の通り名を記載",
+            Variation::TownNumeral => "ゆれ: 町名の数字を別の書き方で記載",
+            Variation::RoomGroup => "ゆれ: 部屋番号を地番のハイフン3つ目で記載",
+            Variation::BanchiSuffix => "ゆれ: 地番の番地を番・のと記載",
+            Variation::NoOaza => "ゆれ: 大字を省略",
+            Variation::ChomeDigits => "ゆれ: 十丁目以上を一〇丁目と記載",
             Variation::LatinCase => "ゆれ: ローマ字氏名の大文字・小文字（住基は Ｓｍｉｔｈ の形）",
         }
     }
@@ -657,6 +702,40 @@ fn push_fw_digits(s: &mut String, n: u64) {
     s.push(char::from_u32(0xFF10 + (n % 10) as u32).unwrap_or('０'));
 }
 
+/// The 番 number: full-width digits, or with `zero` digit by digit in kanji with that char for
+/// 〇 (２０ → 二零).
+fn push_ban(s: &mut String, ban: u16, zero: Option<char>) {
+    match zero {
+        Some(z) => {
+            for d in ban.to_string().bytes() {
+                match d {
+                    b'0' => s.push(z),
+                    _ => s.push_str(kanji_numeral(d - b'0')),
+                }
+            }
+        }
+        None => push_fw_digits(s, u64::from(ban)),
+    }
+}
+
+/// A 丁目 number in kanji: positional (十, 十二) or, with `digits`, digit by digit (一〇, 一二).
+fn push_kanji_chome(s: &mut String, chome: u8, digits: bool) {
+    if chome < 10 {
+        s.push_str(kanji_numeral(chome));
+    } else if digits {
+        s.push_str(kanji_numeral(chome / 10));
+        s.push_str(kanji_numeral(chome % 10));
+    } else {
+        if chome >= 20 {
+            s.push_str(kanji_numeral(chome / 10));
+        }
+        s.push('十');
+        if !chome.is_multiple_of(10) {
+            s.push_str(kanji_numeral(chome % 10));
+        }
+    }
+}
+
 fn kanji_numeral(n: u8) -> &'static str {
     const K: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     K.get(usize::from(n)).copied().unwrap_or("十")
@@ -677,6 +756,181 @@ struct Notation {
     hyphens: bool,
     digit_chome: bool,
     no_building: bool,
+    /// The 郡 left out.
+    no_gun: bool,
+    /// 之/ノ/の between kanji of the town name written as this char.
+    no_spelling: Option<char>,
+    /// The 番 written digit by digit in kanji, with this char for 〇.
+    zero: Option<char>,
+    /// A Kyoto 通り名 with its direction before the town.
+    kyoto: Option<&'static str>,
+    /// The number of the town's name in the other notation.
+    town_numeral: bool,
+    /// 地番: the room as a third hyphen group, no building name.
+    room_group: bool,
+    /// 地番: this instead of 番地 between the two numbers.
+    banchi_suffix: Option<&'static str>,
+    /// 地番 with 大字 and 字: 0 both written, 1 大字 left out, 2 大字 and 字 left out.
+    oaza: u8,
+    /// A 丁目 of 10 or more in kanji digit by digit (一〇丁目 for 十丁目).
+    chome_digits: bool,
+}
+
+/// 小字 names of a 地番 address (大字△△字中島), picked by the 番.
+const KOAZA: [&str; 6] = ["中島", "前田", "東原", "西浦", "上野", "下川原"];
+
+/// Kyoto 通り名 with directions, in the spellings clerks use (上る/上ル/上がる, 西入/西入ル).
+const KYOTO_STREETS: [&str; 6] = [
+    "烏丸通御池上る",
+    "烏丸通御池上ル",
+    "烏丸御池上がる",
+    "寺町通四条西入ル",
+    "寺町通四条西入",
+    "河原町通三条下ル",
+];
+
+/// The city without its 郡 (加美郡加美町 → 加美町); None when it has none.
+fn city_without_gun(city: &str) -> Option<&str> {
+    let (gun, rest) = city.split_once('郡')?;
+    (!gun.is_empty() && (rest.ends_with('町') || rest.ends_with('村'))).then_some(rest)
+}
+
+/// A town of a 町 or 村 (not of a 市): its addresses without 丁目 are 地番 (`１２番地３`).
+fn is_rural(city: &str) -> bool {
+    city.ends_with('町') || city.ends_with('村')
+}
+
+fn is_kanji(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF)
+}
+
+/// Positions of 之/ノ/の between two kanji in a town name.
+fn no_positions(town: &str) -> Vec<usize> {
+    let chars: Vec<char> = town.chars().collect();
+    (1..chars.len().saturating_sub(1))
+        .filter(|&k| {
+            matches!(chars[k], '之' | 'ノ' | 'の')
+                && is_kanji(chars[k - 1])
+                && is_kanji(chars[k + 1])
+        })
+        .collect()
+}
+
+/// The town's name with the number of its name in the other notation (５番町 ↔ 五番町, ８区 ↔
+/// 八区, 北１０条 ↔ 北十条); None when the name holds no such number.
+fn town_numeral_swapped(town: &str) -> Option<String> {
+    const KANJI: &str = "〇一二三四五六七八九";
+    let chars: Vec<char> = town.chars().collect();
+    let is_num = |c: char| {
+        c.is_ascii_digit() || ('０'..='９').contains(&c) || KANJI.contains(c) || c == '十'
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_num(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_num(chars[i]) {
+            i += 1;
+        }
+        let after: String = chars[i..].iter().collect();
+        if !["番町", "番丁", "区", "号", "条", "線", "地割"]
+            .iter()
+            .any(|u| after.starts_with(u))
+        {
+            continue;
+        }
+        let run = &chars[start..i];
+        let digit = |c: char| match c {
+            '０'..='９' => Some(c as u32 - '０' as u32),
+            _ => KANJI.chars().position(|d| d == c).map(|p| p as u32),
+        };
+        let written: String = if run.iter().all(|c| ('０'..='９').contains(c)) {
+            let v = run
+                .iter()
+                .try_fold(0u32, |a, &c| Some(a * 10 + digit(c)?))?;
+            match v {
+                1..=9 => kanji_numeral(v as u8).to_string(),
+                10..=99 => {
+                    let (t, o) = (v / 10, v % 10);
+                    let mut k = if t > 1 {
+                        kanji_numeral(t as u8).to_string()
+                    } else {
+                        String::new()
+                    };
+                    k.push('十');
+                    if o > 0 {
+                        k.push_str(kanji_numeral(o as u8));
+                    }
+                    k
+                }
+                _ => return None,
+            }
+        } else {
+            let (mut v, mut cur) = (0u32, 0u32);
+            for &c in run {
+                if c == '十' {
+                    v += cur.max(1) * 10;
+                    cur = 0;
+                } else {
+                    cur = cur * 10 + digit(c)?;
+                }
+            }
+            let mut s = String::new();
+            push_fw_digits(&mut s, u64::from(v + cur));
+            s
+        };
+        let head: String = chars[..start].iter().collect();
+        return Some(format!("{head}{written}{after}"));
+    }
+    None
+}
+
+/// A notation for a moved person's old address: one of the issue-16 notations that applies to
+/// it, picked by `index`, or the registry's own.
+fn move_notation(t: &Tables, h: &Household, index: u64) -> Notation {
+    let town = &t.towns[h.town];
+    let mut options = vec![Notation::default()];
+    if city_without_gun(town.city).is_some() {
+        options.push(Notation {
+            no_gun: true,
+            ..Default::default()
+        });
+    }
+    if !no_positions(town.town).is_empty() {
+        options.push(Notation {
+            no_spelling: Some('ノ'),
+            ..Default::default()
+        });
+    }
+    if town.city.starts_with("京都市") {
+        options.push(Notation {
+            kyoto: Some(KYOTO_STREETS[0]),
+            ..Default::default()
+        });
+    }
+    if town_numeral_swapped(town.town).is_some() {
+        options.push(Notation {
+            town_numeral: true,
+            ..Default::default()
+        });
+    }
+    if h.chome == 0 && is_rural(town.city) {
+        options.push(Notation {
+            banchi_suffix: Some("番"),
+            ..Default::default()
+        });
+        options.push(Notation {
+            oaza: 1,
+            ..Default::default()
+        });
+    }
+    options.push(Notation {
+        zero: Some('零'),
+        ..Default::default()
+    });
+    options[(index % options.len() as u64) as usize]
 }
 
 fn address(t: &Tables, h: &Household, n: Notation) -> String {
@@ -685,9 +939,61 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
     if !n.no_prefecture {
         s.push_str(town.pref);
     }
-    s.push_str(town.city);
-    s.push_str(town.town);
-    if n.hyphens {
+    match city_without_gun(town.city) {
+        Some(city) if n.no_gun => s.push_str(city),
+        _ => s.push_str(town.city),
+    }
+    if let Some(k) = n.kyoto {
+        s.push_str(k);
+    }
+    let chiban = h.chome == 0 && is_rural(town.city);
+    let oaza = chiban && !town.town.starts_with('字') && !town.town.starts_with("大字");
+    if oaza && n.oaza == 0 {
+        s.push_str("大字");
+    }
+    let swapped = n
+        .town_numeral
+        .then(|| town_numeral_swapped(town.town))
+        .flatten();
+    match (n.no_spelling, swapped) {
+        (_, Some(w)) => s.push_str(&w),
+        (Some(c), None) => {
+            let at = no_positions(town.town);
+            s.extend(
+                town.town
+                    .chars()
+                    .enumerate()
+                    .map(|(k, x)| if at.contains(&k) { c } else { x }),
+            );
+        }
+        (None, None) => s.push_str(town.town),
+    }
+    if oaza {
+        // The 小字 (字 marker kept unless the notation drops it).
+        if n.oaza < 2 {
+            s.push('字');
+        }
+        s.push_str(KOAZA[usize::from(h.ban) % KOAZA.len()]);
+    }
+    if chiban {
+        // 地番 (no 号): １２番地３.
+        push_ban(&mut s, h.ban, n.zero);
+        if n.room_group
+            && let Some((_, room)) = h.building
+        {
+            s.push('－');
+            push_fw_digits(&mut s, u64::from(h.go));
+            s.push('－');
+            push_fw_digits(&mut s, u64::from(room));
+            return s;
+        }
+        s.push_str(if n.hyphens {
+            "－"
+        } else {
+            n.banchi_suffix.unwrap_or("番地")
+        });
+        push_fw_digits(&mut s, u64::from(h.go));
+    } else if n.hyphens {
         if h.chome > 0 {
             push_fw_digits(&mut s, u64::from(h.chome));
             s.push('－');
@@ -700,11 +1006,11 @@ fn address(t: &Tables, h: &Household, n: Notation) -> String {
             if n.digit_chome {
                 push_fw_digits(&mut s, u64::from(h.chome));
             } else {
-                s.push_str(kanji_numeral(h.chome));
+                push_kanji_chome(&mut s, h.chome, n.chome_digits);
             }
             s.push_str("丁目");
         }
-        push_fw_digits(&mut s, u64::from(h.ban));
+        push_ban(&mut s, h.ban, n.zero);
         s.push('番');
         push_fw_digits(&mut s, u64::from(h.go));
         s.push('号');
@@ -955,7 +1261,7 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
             birth: birth_of(rng, age),
         });
     }
-    Household {
+    let mut h = Household {
         town: rng.below(t.towns.len() as u64) as usize,
         chome: if rng.chance(0.6) {
             rng.range(1, 7) as u8
@@ -971,7 +1277,13 @@ fn gen_household(t: &Tables, rng: &mut Rng, first_index: u64, max_size: u64) -> 
             )
         }),
         members,
+    };
+    // Some towns run to 丁目 10 and beyond (十丁目, written 一〇丁目 too): a quarter of the
+    // 6丁目 draws, derived from the 番 and 号 so the random stream does not change.
+    if h.chome == 6 && h.ban.is_multiple_of(4) {
+        h.chome = 10 + (h.go % 3) as u8;
     }
+    h
 }
 
 /// What the registry must show for one member.
@@ -1276,8 +1588,17 @@ fn roster_row(
     if roll < cfg.problem_rate && !t.problems.is_empty() {
         problem = Some(t.problems[t.problem_pick.pick(rng)]);
     } else if roll < cfg.problem_rate + cfg.variation_rate {
-        // A variation that applies to this record (not every name has a variant kanji).
-        for _ in 0..4 {
+        // A variation that applies to this record (not every name has a variant kanji). A
+        // foreign resident's Latin name gets the case variation half the time: such records
+        // are few, and among 16 variations it would hardly ever be drawn.
+        let latin = p.foreign
+            && sur
+                .chars()
+                .any(|c| c.is_alphabetic() && (c as u32) >= 0xFF21);
+        if latin && rng.below(2) == 0 {
+            variation = Some(Variation::LatinCase);
+        }
+        for _ in 0..if variation.is_some() { 0 } else { 4 } {
             let v = VARIATIONS[rng.below(VARIATIONS.len() as u64) as usize];
             let applies = match v {
                 Variation::VariantKanji => sur
@@ -1293,7 +1614,24 @@ fn roster_row(
                 }
                 Variation::NoBuilding => h.building.is_some(),
                 Variation::DigitChome => h.chome > 0,
+                Variation::ChomeDigits => h.chome >= 10,
                 Variation::Hyphens | Variation::NoPrefecture => true,
+                Variation::NoGun => city_without_gun(t.towns[h.town].city).is_some(),
+                Variation::NoSpelling => !no_positions(t.towns[h.town].town).is_empty(),
+                Variation::ZeroTypo => h.ban.to_string().contains('0'),
+                Variation::KyotoStreet => t.towns[h.town].city.starts_with("京都市"),
+                Variation::TownNumeral => town_numeral_swapped(t.towns[h.town].town).is_some(),
+                Variation::RoomGroup => {
+                    h.chome == 0 && is_rural(t.towns[h.town].city) && h.building.is_some()
+                }
+                Variation::BanchiSuffix => h.chome == 0 && is_rural(t.towns[h.town].city),
+                Variation::NoOaza => {
+                    let town = &t.towns[h.town];
+                    h.chome == 0
+                        && is_rural(town.city)
+                        && !town.town.starts_with('字')
+                        && !town.town.starts_with("大字")
+                }
             };
             if applies {
                 variation = Some(v);
@@ -1315,6 +1653,38 @@ fn roster_row(
         Some(Variation::NoPrefecture) => notation.no_prefecture = true,
         Some(Variation::NoBuilding) => notation.no_building = true,
         Some(Variation::DigitChome) => notation.digit_chome = true,
+        Some(Variation::ChomeDigits) => notation.chome_digits = true,
+        Some(Variation::NoGun) => notation.no_gun = true,
+        Some(Variation::NoSpelling) => {
+            let town = t.towns[h.town].town;
+            let at = no_positions(town).first().copied().unwrap_or(0);
+            let now = town.chars().nth(at).unwrap_or('の');
+            let others: Vec<char> = ['之', 'ノ', 'の']
+                .into_iter()
+                .filter(|c| *c != now)
+                .collect();
+            notation.no_spelling = Some(others[(p.index % 2) as usize]);
+        }
+        Some(Variation::ZeroTypo) => {
+            notation.zero = Some(if p.index.is_multiple_of(2) {
+                '零'
+            } else {
+                '○'
+            });
+        }
+        Some(Variation::KyotoStreet) => {
+            notation.kyoto = Some(KYOTO_STREETS[(p.index % KYOTO_STREETS.len() as u64) as usize]);
+        }
+        Some(Variation::TownNumeral) => notation.town_numeral = true,
+        Some(Variation::RoomGroup) => notation.room_group = true,
+        Some(Variation::NoOaza) => notation.oaza = 1 + (p.index % 2) as u8,
+        Some(Variation::BanchiSuffix) => {
+            notation.banchi_suffix = Some(if p.index.is_multiple_of(2) {
+                "番"
+            } else {
+                "の"
+            });
+        }
         Some(Variation::LargeKana) => {
             if let Some(k) = large_kana(given_kana) {
                 kana = format!("{sur_kana}　{k}");
@@ -1343,7 +1713,11 @@ fn roster_row(
                 },
                 ..old
             };
-            other_address = Some(address(t, &old, Notation::default()));
+            // The old address in one of the notations clerks use (chosen by the person's index,
+            // so the random stream is the same as without it): a move stays a move however
+            // it is written.
+            let written = move_notation(t, &old, p.index);
+            other_address = Some(address(t, &old, written));
             postcode = t.towns[old.town].postcode.to_string();
         }
     }
@@ -1905,34 +2279,140 @@ mod tests {
                 no_building: true,
                 ..Default::default()
             },
+            Notation {
+                no_gun: true,
+                ..Default::default()
+            },
+            Notation {
+                no_spelling: Some('ノ'),
+                ..Default::default()
+            },
+            Notation {
+                no_spelling: Some('之'),
+                ..Default::default()
+            },
+            Notation {
+                no_spelling: Some('の'),
+                ..Default::default()
+            },
+            Notation {
+                zero: Some('零'),
+                ..Default::default()
+            },
+            Notation {
+                zero: Some('○'),
+                ..Default::default()
+            },
+            Notation {
+                town_numeral: true,
+                ..Default::default()
+            },
+            Notation {
+                room_group: true,
+                ..Default::default()
+            },
+            Notation {
+                banchi_suffix: Some("番"),
+                ..Default::default()
+            },
+            Notation {
+                banchi_suffix: Some("の"),
+                ..Default::default()
+            },
+            Notation {
+                oaza: 1,
+                ..Default::default()
+            },
+            Notation {
+                oaza: 2,
+                ..Default::default()
+            },
+            Notation {
+                chome_digits: true,
+                ..Default::default()
+            },
         ];
         let mut bad = Vec::new();
+        let mut missed = Vec::new();
         for town in 0..t.towns.len() {
-            for chome in 0..7 {
+            let kyoto = t.towns[town].city.starts_with("京都市");
+            for chome in (0..7).chain(10..13) {
                 let h = Household {
                     town,
                     chome,
-                    ban: 12,
+                    ban: 20,
                     go: 3,
                     building: Some((9, 101)),
                     members: Vec::new(),
                 };
                 let registered = address(&t, &h, Notation::default());
-                for n in notations {
+                let kyoto_notations = KYOTO_STREETS.map(|k| Notation {
+                    kyoto: Some(k),
+                    ..Default::default()
+                });
+                let extra: &[Notation] = if kyoto { &kyoto_notations } else { &[] };
+                for &n in notations.iter().chain(extra) {
                     let written = address(&t, &h, n);
                     let m = compare_address(&written, &registered);
                     if !matches!(m, FieldMatch::Variant | FieldMatch::Equal) {
                         bad.push(format!("{written} / {registered}"));
                     }
                 }
+                // A move, written in each notation the generator uses for moves: never ゆれ.
+                let old = Household {
+                    ban: 21,
+                    building: None,
+                    ..h
+                };
+                for index in 0..8 {
+                    let written = address(&t, &old, move_notation(&t, &old, index));
+                    if compare_address(&written, &registered) != FieldMatch::Differ {
+                        missed.push(format!("{written} / {registered}"));
+                    }
+                }
             }
         }
         assert!(
-            bad.is_empty(),
-            "{} mismatches: {:?}",
+            bad.is_empty() && missed.is_empty(),
+            "{} false alarms: {:?}; {} missed moves: {:?}",
             bad.len(),
-            &bad[..bad.len().min(20)]
+            &bad[..bad.len().min(20)],
+            missed.len(),
+            &missed[..missed.len().min(20)]
         );
+    }
+
+    #[test]
+    fn notation_helpers() {
+        assert_eq!(city_without_gun("加美郡加美町"), Some("加美町"));
+        assert_eq!(city_without_gun("郡山市"), None);
+        assert_eq!(city_without_gun("大和郡山市"), None);
+        assert_eq!(town_numeral_swapped("４番町").as_deref(), Some("四番町"));
+        assert_eq!(town_numeral_swapped("五番町").as_deref(), Some("５番町"));
+        assert_eq!(
+            town_numeral_swapped("神楽岡１０条").as_deref(),
+            Some("神楽岡十条")
+        );
+        assert_eq!(
+            town_numeral_swapped("北二十一条西").as_deref(),
+            Some("北２１条西")
+        );
+        assert_eq!(town_numeral_swapped("一宮"), None);
+        assert_eq!(no_positions("樋之上町"), [1]);
+        assert!(no_positions("ノボリベツ").is_empty());
+        let mut s = String::new();
+        push_ban(&mut s, 20, Some('零'));
+        assert_eq!(s, "二零");
+        for (chome, digits, want) in [
+            (10, false, "十"),
+            (12, false, "十二"),
+            (10, true, "一〇"),
+            (3, true, "三"),
+        ] {
+            let mut s = String::new();
+            push_kanji_chome(&mut s, chome, digits);
+            assert_eq!(s, want);
+        }
     }
 
     #[test]

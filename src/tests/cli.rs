@@ -571,6 +571,51 @@ fn match_keeps_only_registry_hits() {
     assert_eq!(results[1][10], "ゆれ");
 }
 
+/// `--verbose` names the address rules that made a ゆれ (issue 16), by line, without values.
+#[test]
+fn verbose_match_names_the_address_rules_of_a_variant() {
+    use crate::rules::check_digit::my_number_check_digit;
+    let dir = tempfile::tempdir().unwrap();
+    let roster = clean_row(1).replace(
+        "東京都千代田区千代田１丁目１番",
+        "宮城県加美郡加美町北ノ口二零番地",
+    );
+    let r = write(dir.path(), "roster.csv", format!("{HEADER}\n{roster}\n"));
+    let base = format!("{:011}", 30_000_000_001u64);
+    let n = format!("{base}{}", my_number_check_digit(&base).unwrap());
+    let reg = format!(
+        "個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日\n\
+         {n},山田　太郎,ヤマダ　タロウ,19450312,1,宮城県加美町北之口２０番地,0,20200101\n"
+    );
+    let g = write(dir.path(), "registry.csv", reg);
+    let out = dir.path().join("out");
+    let args = |verbose: bool| {
+        let mut a = vec![
+            "match".to_string(),
+            r.display().to_string(),
+            "--registry".into(),
+            g.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if verbose {
+            a.push("--verbose".into());
+        }
+        a
+    };
+    let (code, _, err) = run(&args(true));
+    assert_eq!(code, exit::CLEAN, "{err}");
+    assert_eq!(read_csv(&out.join("results.csv"))[1][5], "M01");
+    assert!(
+        err.contains("roster.csv:2 住所ゆれ（住基 2 行）: 郡の省略・之・ノ・の・〇・零・○・漢数字"),
+        "{err}"
+    );
+    assert!(err.contains("住所ゆれの規則別件数: 郡の省略 1、"), "{err}");
+    assert!(!err.contains("北ノ口"), "no address in the log: {err}");
+    let (_, _, quiet) = run(&args(false));
+    assert!(!quiet.contains("住所ゆれ"), "{quiet}");
+}
+
 /// A BOM-less registry is taken for UTF-8 from its first 4 MiB; one later line that is not
 /// UTF-8 makes the whole file CP932 (the contract's rule), read again from the start. (ASCII
 /// headers through a vendor schema, so the file means the same in both encodings.)

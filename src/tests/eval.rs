@@ -111,7 +111,13 @@ fn eval_scores_a_real_run_and_follows_a_doctored_findings_file() {
     }
     assert_eq!(base["verdicts"]["M01"]["recall"], 1.0);
     assert!(base["benign"]["clean"].as_u64().unwrap() > 400);
-    assert!(base["benign"]["variations"].as_u64().unwrap() > 300);
+    // Enough variations to mean something (285 with this seed once the address notations of the
+    // town dictionary joined the draw: more of them apply only to rural 地番 addresses).
+    assert!(
+        base["benign"]["variations"].as_u64().unwrap() > 250,
+        "{}",
+        base["benign"]
+    );
 
     // Doctor findings.csv: drop one V10 finding and add an L01 on a record that is clean in
     // the truth and has no finding.
