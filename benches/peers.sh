@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Peer benchmark (issue 6): on one generated dataset, time totsugo next to the csv-crate floor,
-# DuckDB (exact-key verification on 個人番号) and Splink (no-number linkage), each under
-# /usr/bin/time -v (wall, peak RSS), then score accuracy: `totsugo eval` against truth.csv, and
-# the linkage F1 of totsugo, DuckDB and Splink against links.csv. Writes DATA/peers/report.md
-# (the tables BENCHMARKS.md quotes) and DATA/peers/report.json.
+# Peer benchmark: on one generated dataset, time totsugo next to the csv-crate floor, DuckDB and
+# polars (exact-key verification on 個人番号, written the way their users write it: pure SQL,
+# native polars expressions) and Splink (no-number linkage), each under /usr/bin/time -v (wall,
+# peak RSS), interleaved run by run, then score accuracy: `totsugo eval` against truth.csv, and
+# the linkage F1 of every tool against links.csv. Writes DATA/peers/report.md (the tables
+# BENCHMARKS.md quotes) and DATA/peers/report.json.
+#
+# Same advantages for every peer, untimed: the rosters transcoded to UTF-8 with the physical
+# line number as a first column (`peers.py transcode`); totsugo reads the original files (CP932
+# and CRLF included) and counts its lines itself.
 #
 #   benches/peers.sh                                        # 1,000,000 residents, 100k roster
 #   RESIDENTS=10000000 RECIPIENTS=1000000 benches/peers.sh  # the 1M-roster size
@@ -13,7 +18,9 @@
 #   DATA (bench-data/r${RESIDENTS}_m${RECIPIENTS}; generated when missing, kept),
 #   CMD ("run": the totsugo subcommand timed, the whole job; "check" gives the same outputs
 #   without the lock and baseline),
-#   DUCKDB (1), SPLINK (1), SPLINK_RUNS (1; Splink is the slowest part), VENV (bench-data/.venv).
+#   DUCKDB (1: pure SQL), POLARS (1), DUCKDB_UDF (0: the issue-6 script with a per-row Python
+#   NFKC UDF, kept for reference only), SPLINK (1), SPLINK_RUNS (1; Splink is the slowest part),
+#   VENV (bench-data/.venv).
 # Needs: a Rust toolchain, python3 with venv, /usr/bin/time, and PyPI for the first run (the
 # venv gets pinned duckdb, splink, pyarrow, pandas: ~470 MB). Disk: ~240 MB per million residents
 # for the data, plus the outputs (10M residents / 1M roster: 2.6 GB in all).
@@ -27,13 +34,15 @@ RUNS=${RUNS:-3}
 SPLINK_RUNS=${SPLINK_RUNS:-1}
 CMD=${CMD:-run}
 DUCKDB=${DUCKDB:-1}
+POLARS=${POLARS:-1}
+DUCKDB_UDF=${DUCKDB_UDF:-0}
 SPLINK=${SPLINK:-1}
 AS_OF=20261121
 DATA=${DATA:-bench-data/r${RESIDENTS}_m${RECIPIENTS}}
 VENV=${VENV:-bench-data/.venv}
 TARGET=${CARGO_TARGET_DIR:-target}
 # Pinned peers (exact versions: the figures are only comparable with the same ones).
-PEER_PACKAGES=(duckdb==1.5.6 splink==4.0.17 pyarrow==26.0.1 pandas==3.1.1)
+PEER_PACKAGES=(duckdb==1.5.6 polars==1.44.2 splink==4.0.17 pyarrow==26.0.1 pandas==3.1.1)
 
 cargo build --release --locked --bin totsugo --example csv_floor
 BIN=$TARGET/release/totsugo
@@ -55,6 +64,9 @@ if [ ! -f "$DATA/registry.csv" ] || [ ! -f "$DATA/links.csv" ]; then
         --seed 1 --as-of "$AS_OF" --out "$DATA"
 fi
 ROSTERS=("$DATA"/roster_*.csv)
+# The peers' head start (untimed): UTF-8 copies with line numbers.
+COPIES=$OUT/utf8
+"$PY" benches/peers.py transcode "$DATA" "$COPIES"
 REG_ROWS=$(($(wc -l < "$DATA/registry.csv") - 1))
 ROSTER_ROWS=$(($(cat "${ROSTERS[@]}" | wc -l) - ${#ROSTERS[@]}))
 INS_ROWS=$(($(wc -l < "$DATA/insurance.csv") - 1))
@@ -95,7 +107,13 @@ for i in $(seq "$RUNS"); do
     timed totsugo "$LOGS/totsugo.log" "$BIN" "$CMD" "${ROSTERS[@]}" --registry "$DATA/registry.csv" \
         --insurance "$DATA/insurance.csv" --out "$OUT/totsugo" --as-of "$AS_OF" --unmask -q
     if [ "$DUCKDB" = 1 ]; then
-        timed duckdb "$LOGS/duckdb.log" "$PY" benches/peers.py duckdb "$DATA" "$OUT"
+        timed duckdb "$LOGS/duckdb.log" "$PY" benches/peers.py duckdb-sql "$COPIES" "$DATA" "$OUT"
+    fi
+    if [ "$POLARS" = 1 ]; then
+        timed polars "$LOGS/polars.log" "$PY" benches/peers.py polars "$COPIES" "$DATA" "$OUT"
+    fi
+    if [ "$DUCKDB_UDF" = 1 ]; then
+        timed duckdb_udf "$LOGS/duckdb_udf.log" "$PY" benches/peers.py duckdb "$DATA" "$OUT/udf"
     fi
 done
 if [ "$SPLINK" = 1 ]; then
@@ -110,9 +128,10 @@ echo "== accuracy"
 cat "$OUT/eval.txt"
 "$PY" benches/peers.py totsugo-links "$OUT/totsugo" "$OUT/totsugo-links.csv"
 : > "$OUT/scores.txt"
-for tool in totsugo duckdb splink; do
+for tool in totsugo duckdb polars splink; do
     [ -f "$OUT/$tool-links.csv" ] || continue
     [ "$tool" = duckdb ] && [ "$DUCKDB" != 1 ] && continue
+    [ "$tool" = polars ] && [ "$POLARS" != 1 ] && continue
     [ "$tool" = splink ] && [ "$SPLINK" != 1 ] && continue
     echo "$tool $("$PY" benches/peers.py score "$DATA" "$OUT/$tool-links.csv")" >> "$OUT/scores.txt"
 done
@@ -139,7 +158,9 @@ what = {
     "floor": "csv crate parses registry.csv (no decoding, no checks)",
     "match": "`totsugo match`: entry rules + registry verification (the DuckDB task)",
     "totsugo": f"`totsugo {cmd}`: rosters + registry + insurance, all checks",
-    "duckdb": "DuckDB: decode rosters, join on 個人番号, compare 4 fields (NFKC, no spaces)",
+    "duckdb": "DuckDB, pure SQL: read_csv, join on 個人番号, compare 4 fields (NFC, no spaces)",
+    "polars": "polars: scan_csv, join on 個人番号, compare 4 fields (str.normalize NFKC, no spaces)",
+    "duckdb_udf": "DuckDB with a per-row Python NFKC UDF (issue-6 script, reference only)",
     "splink": "Splink: decode + NFKC + kana folding, train (u sampling, 2 EM sessions), predict",
 }
 rows = []
@@ -148,7 +169,7 @@ lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB; commit {rev};
          f"Data: registry {reg:,} rows, rosters {roster:,} rows, insurance {ins:,} rows.", "",
          "| tool | what | runs | wall median (min–max) | roster rows/s | registry rows/s | peak RSS | × `match` | linkage P / R / F1 |",
          "|---|---|---|---|---|---|---|---|---|"]
-for k in ("floor", "match", "totsugo", "duckdb", "splink"):
+for k in ("floor", "match", "totsugo", "duckdb", "polars", "duckdb_udf", "splink"):
     if k not in times:
         continue
     ws = [w for w, _ in times[k]]
@@ -164,7 +185,7 @@ fam = ev["by_family"]
 lines += ["", "totsugo accuracy (`totsugo eval`): " + ", ".join(
     f"{f}: P {v['precision']:.4f} R {v['recall']:.4f}" for f, v in fam.items() if v["precision"] is not None)
     + f"; false-alarm rate on benign records {ev['false_alarm_rate']:.5f}"]
-for k in ("duckdb", "splink"):
+for k in ("duckdb", "polars", "splink"):
     try:
         lines.append(f"{k} stages (last run): " + open(f"{out}/logs/{k}.log.out").read().strip().splitlines()[-1])
     except (OSError, IndexError):
