@@ -129,12 +129,17 @@ fn is_control(c: char) -> bool {
 /// Control characters shown escaped: `\x00`, `\x1b`, `\x85` (a backslash in the data is left as
 /// it is; the escapes are for reading, not for parsing back).
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_control) {
+    escape_where(s, is_control)
+}
+
+/// `s` with every character `escape` says is a control shown as `\xNN`.
+fn escape_where(s: &str, escape: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_control(c) {
+        if escape(c) {
             out.push_str(&format!("\\x{:02x}", c as u32));
         } else {
             out.push(c);
@@ -207,21 +212,7 @@ pub fn log_line(s: &str) -> Cow<'_, str> {
 
 /// [`escape_controls`] except line breaks and tabs: a log message may span lines on purpose.
 fn escape_controls_keep_newlines(s: &str) -> Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| is_control(c) && !matches!(c, '\n' | '\t'))
-    {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_control(c) && !matches!(c, '\n' | '\t') {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    escape_where(s, |c| is_control(c) && !matches!(c, '\n' | '\t'))
 }
 
 #[cfg(test)]
