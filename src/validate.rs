@@ -690,6 +690,8 @@ struct ValidateSink<'a> {
 }
 
 impl RowSink for ValidateSink<'_> {
+    /// One checked row: its counts, its findings, and its corrections (once for a row that
+    /// repeats an earlier one).
     fn row(
         &mut self,
         ctx: &FileCtx,
@@ -697,21 +699,102 @@ impl RowSink for ValidateSink<'_> {
         checked: Checked,
         duplicate_of: Option<Source>,
     ) -> Result<(), Error> {
-        sink(
-            ctx.fi,
-            ctx.info,
-            self.corrections_name,
-            ctx.files,
-            ctx.header,
-            ctx.columns,
-            span,
-            checked,
-            self.outputs,
-            &mut self.roster_out,
-            self.counts,
-            duplicate_of,
-            &mut self.unreadable,
-        )
+        let (fi, info, files, header, columns) =
+            (ctx.fi, ctx.info, ctx.files, ctx.header, ctx.columns);
+        let corrections_name = self.corrections_name;
+        let outputs = &mut *self.outputs;
+        let roster_out = &mut self.roster_out;
+        let counts = &mut *self.counts;
+        let unreadable = &mut self.unreadable;
+        let source = Source {
+            file: fi,
+            line: span.line,
+        };
+        counts.totals.rows += 1;
+        // Only findings listed in findings.csv count (an acknowledged one does not).
+        let mut emit = |f: Finding, counts: &mut Counts| -> Result<(), Error> {
+            if outputs.findings.write(&f, files)? {
+                counts.finding(&f);
+            }
+            Ok(())
+        };
+        let (office, recipient, detail) = match checked {
+            Checked::Unreadable {
+                issues,
+                insurer_no,
+                recipient_no,
+            } => {
+                *unreadable += span.end_line - span.line + 1;
+                counts.totals.rows_with_findings += 1;
+                counts.office(&insurer_no).rows += 1;
+                for f in unreadable_findings(source, issues, &insurer_no, &recipient_no) {
+                    emit(f, counts)?;
+                }
+                return Ok(());
+            }
+            Checked::Row {
+                office,
+                recipient,
+                detail,
+                ..
+            } => (office, recipient, detail),
+        };
+        counts.office(office.as_str()).rows += 1;
+        if detail.is_none() && duplicate_of.is_none() {
+            return Ok(());
+        }
+        counts.totals.rows_with_findings += 1;
+        let empty = RowDetail {
+            check: RowCheck::default(),
+            insurer_no: office.as_str().to_string(),
+            recipient_no: recipient.as_str().to_string(),
+            record: None,
+        };
+        let d = detail.map_or(empty, |d| *d);
+        let findings = row_findings(source, &d, duplicate_of, files);
+        for f in findings {
+            emit(f, counts)?;
+        }
+        // A duplicate's corrections are its first occurrence's: write them once.
+        if let Some(record) = &d.record
+            && duplicate_of.is_none()
+        {
+            let check = &d.check;
+            let action = check.correction_action();
+            let values: Vec<String> = RosterKey::ALL
+                .iter()
+                .map(|k| match check.fixed(*k) {
+                    Some(v) => v.to_string(),
+                    None => columns.columns[k.index()]
+                        .and_then(|c| record.get(c))
+                        .map(|b| {
+                            ingest::decode_field(b, info.encoding)
+                                .map(|s| s.into_owned())
+                                .unwrap_or_default()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            outputs
+                .corrections
+                .write(action, &files[fi as usize], span.line, &refs)?;
+            if roster_out.is_none() {
+                *roster_out = Some(RosterCorrections::create(
+                    outputs.corrections_dir.path(),
+                    corrections_name,
+                    info,
+                    header,
+                    columns,
+                )?);
+            }
+            if let Some(w) = roster_out.as_mut() {
+                let changed: Vec<Option<&str>> =
+                    RosterKey::ALL.iter().map(|k| check.fixed(*k)).collect();
+                w.write(action, record, &changed)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -972,111 +1055,4 @@ pub(crate) fn row_findings(
         findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     }
     findings
-}
-
-#[allow(clippy::too_many_arguments)]
-fn sink(
-    fi: u32,
-    info: &FileInfo,
-    corrections_name: &str,
-    files: &[String],
-    header: &[String],
-    columns: &ColumnMap,
-    span: &Span,
-    checked: Checked,
-    outputs: &mut Outputs,
-    roster_out: &mut Option<RosterCorrections>,
-    counts: &mut Counts,
-    duplicate_of: Option<Source>,
-    unreadable: &mut u64,
-) -> Result<(), Error> {
-    let source = Source {
-        file: fi,
-        line: span.line,
-    };
-    counts.totals.rows += 1;
-    // Only findings listed in findings.csv count (an acknowledged one does not).
-    let mut emit = |f: Finding, counts: &mut Counts| -> Result<(), Error> {
-        if outputs.findings.write(&f, files)? {
-            counts.finding(&f);
-        }
-        Ok(())
-    };
-    let (office, recipient, detail) = match checked {
-        Checked::Unreadable {
-            issues,
-            insurer_no,
-            recipient_no,
-        } => {
-            *unreadable += span.end_line - span.line + 1;
-            counts.totals.rows_with_findings += 1;
-            counts.office(&insurer_no).rows += 1;
-            for f in unreadable_findings(source, issues, &insurer_no, &recipient_no) {
-                emit(f, counts)?;
-            }
-            return Ok(());
-        }
-        Checked::Row {
-            office,
-            recipient,
-            detail,
-            ..
-        } => (office, recipient, detail),
-    };
-    counts.office(office.as_str()).rows += 1;
-    if detail.is_none() && duplicate_of.is_none() {
-        return Ok(());
-    }
-    counts.totals.rows_with_findings += 1;
-    let empty = RowDetail {
-        check: RowCheck::default(),
-        insurer_no: office.as_str().to_string(),
-        recipient_no: recipient.as_str().to_string(),
-        record: None,
-    };
-    let d = detail.map_or(empty, |d| *d);
-    let findings = row_findings(source, &d, duplicate_of, files);
-    for f in findings {
-        emit(f, counts)?;
-    }
-    // A duplicate's corrections are its first occurrence's: write them once.
-    if let Some(record) = &d.record
-        && duplicate_of.is_none()
-    {
-        let check = &d.check;
-        let action = check.correction_action();
-        let values: Vec<String> = RosterKey::ALL
-            .iter()
-            .map(|k| match check.fixed(*k) {
-                Some(v) => v.to_string(),
-                None => columns.columns[k.index()]
-                    .and_then(|c| record.get(c))
-                    .map(|b| {
-                        ingest::decode_field(b, info.encoding)
-                            .map(|s| s.into_owned())
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect();
-        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        outputs
-            .corrections
-            .write(action, &files[fi as usize], span.line, &refs)?;
-        if roster_out.is_none() {
-            *roster_out = Some(RosterCorrections::create(
-                outputs.corrections_dir.path(),
-                corrections_name,
-                info,
-                header,
-                columns,
-            )?);
-        }
-        if let Some(w) = roster_out.as_mut() {
-            let changed: Vec<Option<&str>> =
-                RosterKey::ALL.iter().map(|k| check.fixed(*k)).collect();
-            w.write(action, record, &changed)?;
-        }
-    }
-    Ok(())
 }
