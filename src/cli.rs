@@ -527,6 +527,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         );
         return exit::FAILED;
     }
+    // A panic's message is data-dependent: shown masked, like every log line (the run itself
+    // turns the panic into exit 2 through catch_unwind).
+    std::panic::set_hook(Box::new(|info| {
+        let text = crate::findings::mask::log_line(&info.to_string()).into_owned();
+        let _ = writeln!(std::io::stderr(), "totsugo: 内部エラー: {text}");
+    }));
     crate::progress::enable_if_terminal();
     run(args, &mut std::io::stdout(), &mut std::io::stderr())
 }

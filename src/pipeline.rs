@@ -33,7 +33,7 @@ use crate::report::summary::{
     BaselineSummary, InputSummary, OfficeCounts, Summary, Totals, stage_timings,
 };
 use crate::schema::{Layout, RosterKey};
-use crate::state::baseline::{Baseline, Entry};
+use crate::state::baseline::{Baseline, Entry, NORMALIZED_FIELDS, UNKNOWN_FIELD};
 use crate::validate::ValidateConfig;
 
 /// What one run reads and does.
@@ -158,6 +158,8 @@ pub fn run_with(
     }
     let insurance_fi = files.len() as u32;
     files.extend(cfg.insurance.iter().map(|p| p.display().to_string()));
+    // The acknowledgements, read before any work (a bad line is named and skipped).
+    let acks = crate::validate::read_acks(rc, log)?;
     // Inputs that cannot be opened stop the run before any work (exit 2).
     let insurance_infos: Vec<(FileInfo, u32)> = cfg
         .insurance
@@ -264,7 +266,8 @@ pub fn run_with(
         &out.join("findings.csv"),
         enc,
         !unmask,
-        crate::validate::read_acks(rc, log)?,
+        acks,
+        rc.rules.as_of,
     )?;
     let mut results_out = match &verdicts {
         Some(_) => Some(ResultsWriter::create(
@@ -357,16 +360,23 @@ pub fn run_with(
             if !findings.is_empty() {
                 totals.rows_with_findings += 1;
             }
+            let mut listed = 0;
+            let mut acknowledged = 0;
             for f in findings {
                 if findings_out.write(f, &files)? {
                     count(f, &mut totals, Some(&mut *office));
+                    listed += 1;
+                } else {
+                    acknowledged += 1;
                 }
             }
             if let Some(r) = results_out.as_mut() {
                 r.write_formatted(&row, 1, replaced)?;
             }
             // Corrections: the entry rules' fixes plus what the verdict and the checks propose.
-            if rec.kept.is_none() || rec.duplicate {
+            // A record whose every finding a clerk acknowledged stays as it is: no correction
+            // row (a confirmed twin must not be proposed for 削除).
+            if rec.kept.is_none() || rec.duplicate || (acknowledged > 0 && listed == 0) {
                 continue;
             }
             let flagged = flags.corrections.get(&(i as u32));
@@ -618,10 +628,12 @@ impl<'b> NightState<'b> {
             ],
             verified,
         );
-        // A baseline from another normalizer version is re-keyed: its 氏名, カナ and 住所
-        // hashes are taken as tonight's, so a notation the new normalizer reads differently is
-        // no change (the number, birth date and sex are still compared), and the entries kept
-        // for tomorrow carry the new hashes.
+        // A baseline from another normalizer version is re-keyed. A record verified tonight
+        // takes tonight's 氏名, カナ and 住所 hashes (a notation the new normalizer reads
+        // differently is no change; the number, birth date and sex are still compared). A record
+        // verified before but not tonight cannot be compared on those fields: they become
+        // "unknown" (UNKNOWN_FIELD), kept so, and N02 says so every night until the record
+        // verifies again, as it would have said "changed".
         let renormalized = self.previous.is_some_and(Baseline::renormalized);
         let known: Vec<Entry> = olds
             .iter()
@@ -629,8 +641,12 @@ impl<'b> NightState<'b> {
             .map(|o| {
                 let mut o = *o;
                 if renormalized {
-                    for i in crate::state::baseline::NORMALIZED_FIELDS {
-                        o.fields[i] = entry.fields[i];
+                    for i in NORMALIZED_FIELDS {
+                        o.fields[i] = if verified {
+                            entry.fields[i]
+                        } else {
+                            UNKNOWN_FIELD
+                        };
                     }
                 }
                 o
@@ -676,22 +692,60 @@ impl<'b> NightState<'b> {
             ));
         }
         // Compared only with what was verified: a record never verified has its M finding.
-        if known.is_empty() || known.iter().any(|o| o.fields == entry.fields) {
+        // Unknown fields (a re-keyed baseline) are no change for a record verified tonight, and
+        // "cannot be compared" for one that is not.
+        if known.is_empty() {
             return None;
         }
+        let unknown_of = |o: &Entry| -> Vec<&'static str> {
+            NORMALIZED_FIELDS
+                .iter()
+                .filter(|&&i| o.fields[i] == UNKNOWN_FIELD)
+                .map(|&i| crate::state::baseline::FIELDS[i])
+                .collect()
+        };
+        let changed_of = |o: &Entry| -> Vec<&'static str> {
+            let unknown = unknown_of(o);
+            entry
+                .changed(o)
+                .into_iter()
+                .filter(|f| !unknown.contains(f))
+                .collect()
+        };
         // The closest verified entry under this key names what changed.
         let closest = known
             .iter()
-            .min_by_key(|o| entry.changed(o).len())
+            .min_by_key(|o| (changed_of(o).len(), unknown_of(o).len()))
             .copied()
             .unwrap_or(entry);
-        let changed = entry.changed(&closest).join("・");
+        let changed = changed_of(&closest);
+        let unknown = if verified {
+            Vec::new()
+        } else {
+            unknown_of(&closest)
+        };
+        if changed.is_empty() && unknown.is_empty() {
+            return None;
+        }
         self.counts.changed += 1;
+        let mut what = changed.join("・");
+        let mut field = what.clone();
+        if !unknown.is_empty() {
+            if !what.is_empty() {
+                what.push('と');
+                field.push('・');
+            }
+            what.push_str(&format!(
+                "（照合後に正規化の版が変わったため比べられない）{}",
+                unknown.join("・")
+            ));
+            field.push_str(&unknown.join("・"));
+        }
         Some(finding(
             Code::N02,
-            changed.clone(),
+            field,
             format!(
-                "前回の基準（{}、照合済み）から{changed}が変わりました。{}住基で本人確認をやり直してから登録してください",
+                "前回の基準（{}、照合済み）から{what}が変わりました。{}住基で本人確認をやり直してから登録してください",
                 prev.as_of,
                 if verified {
                     "今回の照合では一致しましたが、"

@@ -513,6 +513,7 @@ fn run_once(
             cfg.output_encoding,
             !cfg.rules.unmask,
             acks.clone(),
+            cfg.rules.as_of,
         )?,
         corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
         corrections_dir: crate::report::lock::private_tempdir(".totsugo-corrections-", out)
@@ -712,11 +713,13 @@ impl RowSink for ValidateSink<'_> {
         };
         counts.totals.rows += 1;
         // Only findings listed in findings.csv count (an acknowledged one does not).
-        let mut emit = |f: Finding, counts: &mut Counts| -> Result<(), Error> {
-            if outputs.findings.write(&f, files)? {
+        // True when the finding was listed (not acknowledged).
+        let mut emit = |f: Finding, counts: &mut Counts| -> Result<bool, Error> {
+            let listed = outputs.findings.write(&f, files)?;
+            if listed {
                 counts.finding(&f);
             }
-            Ok(())
+            Ok(listed)
         };
         let (office, recipient, detail) = match checked {
             Checked::Unreadable {
@@ -752,12 +755,15 @@ impl RowSink for ValidateSink<'_> {
         };
         let d = detail.map_or(empty, |d| *d);
         let findings = row_findings(source, &d, duplicate_of, files);
+        let mut listed = false;
         for f in findings {
-            emit(f, counts)?;
+            listed |= emit(f, counts)?;
         }
-        // A duplicate's corrections are its first occurrence's: write them once.
+        // A duplicate's corrections are its first occurrence's: write them once. A row whose
+        // every finding was acknowledged stays as it is (no correction row).
         if let Some(record) = &d.record
             && duplicate_of.is_none()
+            && listed
         {
             let check = &d.check;
             let action = check.correction_action();

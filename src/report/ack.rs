@@ -2,13 +2,15 @@
 //! (`--ack FILE`): the clerk's answer to alert fatigue, as linters have baselines and security
 //! scanners suppressions with an expiry.
 //!
-//! **The ID** is the code and a 48-bit hash (`V03-9f2c4a1b7e55`) of what caused the finding:
+//! **The ID** is the code and a 48-bit hash in 12 letters (`V03-kdmbhsfapqce`: no digit, so the
+//! masking of findings.csv can never take it for a number) of what caused the finding:
 //! the code, the office (保険者番号), the 受給者番号, the field and the message, which names the
 //! values found and expected. It leaves out what changes from night to night without the
 //! finding changing: the record's own line, the other record's line and file name ("… の12行目
-//! と"), the registry's line, the date of the previous baseline. It hashes the masked form of
-//! every My Number (as findings.csv shows it, also under `--unmask`), so the ID does not carry
-//! a number that could be searched for. The same values give the same ID every night, in any
+//! と"), the registry's line, the date of the previous baseline and the run date. It hashes
+//! every run of 5 or more digits as masked (last 4 only), with or without `--unmask`, so the ID
+//! is the same in both and carries no number that could be searched for. A finding that names
+//! no record (a registry line, a row without 受給者番号) adds its line number. The same values give the same ID every night, in any
 //! file order and with any thread count; a changed value gives a new ID, and the finding comes
 //! back as new: that is the point.
 //!
@@ -27,39 +29,92 @@ use serde::Serialize;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::Error;
-use crate::findings::mask::mask_number_runs;
 use crate::findings::{Finding, Severity};
 use crate::log::Log;
 use crate::rules::date::Ymd;
 
+/// Letters of a 所見ID's hash part: 16 letters and no digit, so no run of digits in an ID can
+/// look like a My Number to the masking of findings.csv (a hex ID sometimes held 11 digits in a
+/// row and was written starred), and no letter that reads like a digit (i, l, o).
+const ID_LETTERS: &[u8; 16] = b"abcdefghjkmnpqrs";
+
 /// The `所見ID` of a finding (see the module doc). `files`: the run's input names, which are
-/// left out of the message.
-pub fn finding_id(f: &Finding, files: &[String]) -> String {
-    let message = mask_number_runs(&f.message);
-    let message = without_references(&message, files);
+/// left out of the message; `as_of`: the run date, left out too (V12 names it).
+pub fn finding_id(f: &Finding, files: &[String], as_of: Ymd) -> String {
+    let message = without_references(&f.message, files, as_of);
+    let message = as_masked(&message);
     let mut h = Xxh3::new();
     for part in [
         f.code.as_str(),
-        &mask_number_runs(&f.insurer_no),
-        &mask_number_runs(&f.recipient_no),
+        &as_masked(&f.insurer_no),
+        &as_masked(&f.recipient_no),
         &f.field,
         &message,
     ] {
         h.update(part.as_bytes());
         h.update(&[0x1f]);
     }
-    format!("{}-{:012x}", f.code.as_str(), h.digest() >> 16)
+    // A finding that names no record (a registry or insurance line, a row without 受給者番号)
+    // has only its line to tell it from the next one like it.
+    if f.recipient_no.trim().is_empty() {
+        h.update(&f.source.line.to_le_bytes());
+    }
+    let mut bits = h.digest();
+    let mut id = format!("{}-", f.code.as_str());
+    for _ in 0..12 {
+        id.push(char::from(ID_LETTERS[(bits & 15) as usize]));
+        bits >>= 4;
+    }
+    id
+}
+
+/// Text as the masked output shows it, whatever `--unmask` says: every run of 5 or more digits
+/// or `*` (ASCII or full-width) keeps its last 4 characters and stars the rest. A My Number is
+/// then the same (`********9018`) masked or not, and so is the 所見ID.
+fn as_masked(s: &str) -> String {
+    let is_d = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '*';
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_d(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_d(chars[i]) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        if run.len() >= 5 {
+            out.extend(std::iter::repeat_n('*', run.len() - 4));
+            out.extend(&run[run.len() - 4..]);
+        } else {
+            out.extend(run);
+        }
+    }
+    out
 }
 
 /// `message` without what changes between nights when the finding does not: input file names,
-/// line numbers (`12行目`), and the previous baseline's date (`前回（20261206` …).
-fn without_references(message: &str, files: &[String]) -> String {
+/// line numbers (`12行目`), the previous baseline's date (`前回（20261206` …) and the run date
+/// (`基準日 2026年11月21日`, `20261121`).
+fn without_references(message: &str, files: &[String], as_of: Ymd) -> String {
     let mut text = message.to_string();
     let mut names: Vec<&String> = files.iter().filter(|f| !f.is_empty()).collect();
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     for name in names {
         if text.contains(name.as_str()) {
             text = text.replace(name.as_str(), "<file>");
+        }
+    }
+    for date in [
+        format!("{}年{}月{}日", as_of.year, as_of.month, as_of.day),
+        as_of.to_yyyymmdd(),
+    ] {
+        if text.contains(&date) {
+            text = text.replace(&date, "<today>");
         }
     }
     let chars: Vec<char> = text.chars().collect();
@@ -90,7 +145,7 @@ fn without_references(message: &str, files: &[String]) -> String {
     out
 }
 
-/// Whether `id` has the form of a 所見ID (`V03-9f2c4a1b7e55`).
+/// Whether `id` has the form of a 所見ID (`V03-kdmbhsfapqce`).
 fn is_id(id: &str) -> bool {
     let b = id.as_bytes();
     b.len() == 16
@@ -98,9 +153,7 @@ fn is_id(id: &str) -> bool {
         && b[1].is_ascii_digit()
         && b[2].is_ascii_digit()
         && b[3] == b'-'
-        && b[4..]
-            .iter()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        && b[4..].iter().all(|c| ID_LETTERS.contains(c))
 }
 
 /// One acknowledgement.
@@ -184,18 +237,25 @@ impl Acks {
     pub fn read(path: &Path, as_of: Ymd, log: &mut Log) -> Result<Acks, Error> {
         let display = path.display().to_string();
         let bytes = crate::ingest::encoding::read_input(path, &display)?;
-        let rows = if bytes.starts_with(b"PK\x03\x04") {
-            workbook_rows(&bytes).map_err(|message| Error::Unsupported {
-                path: display.clone(),
-                message,
-            })?
-        } else {
-            csv_rows(&bytes)
-        };
         let mut acks = Acks {
             file: display.clone(),
             by_id: HashMap::new(),
             as_of: Some(as_of),
+        };
+        let rows = if bytes.starts_with(b"PK\x03\x04") {
+            match workbook_rows(&bytes) {
+                Ok(rows) => rows,
+                // A damaged workbook must not cost the night's run: it goes on, listing every
+                // finding, and says why.
+                Err(message) => {
+                    log.warn(format!(
+                        "{display}: {message}。確認済みの一覧として読めないため、今回は使いません（所見はすべて findings.csv に載せます）"
+                    ));
+                    return Ok(acks);
+                }
+            }
+        } else {
+            csv_rows(&bytes, &display, log)
         };
         let Some((header_line, header)) = rows.first() else {
             log.warn(format!("{display}: 確認済みの一覧が空です"));
@@ -234,7 +294,7 @@ impl Acks {
             };
             if !is_id(&id) {
                 skip(format!(
-                    "所見ID「{}」の形が違います（例: V03-9f2c4a1b7e55）",
+                    "所見ID「{}」の形が違います（例: V03-kdmbhsfapqce）",
                     crate::findings::mask::review_cell(&id, true)
                 ));
                 continue;
@@ -282,6 +342,18 @@ impl Acks {
 /// 期限: `YYYYMMDD`, `YYYY/MM/DD`, `YYYY-MM-DD`, `YYYY/M/D` (Excel's display), or an Excel
 /// serial day number as a workbook stores a date.
 fn parse_until(v: &str) -> Option<Ymd> {
+    // Full-width digits and 年月日, as typed in a Japanese spreadsheet.
+    let folded: String = v
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '年' | '月' | '／' => '/',
+            '－' => '-',
+            c => c,
+        })
+        .filter(|c| *c != '日')
+        .collect();
+    let v = folded.as_str();
     if let Some(d) = Ymd::parse_yyyymmdd(v) {
         return Some(d);
     }
@@ -301,8 +373,10 @@ fn parse_until(v: &str) -> Option<Ymd> {
 }
 
 /// Rows of a CSV file as text, with their physical line numbers (1-based): UTF-8 with or
-/// without BOM, otherwise CP932.
-fn csv_rows(bytes: &[u8]) -> Vec<(u64, Vec<String>)> {
+/// without BOM, otherwise CP932. Each physical line is its own record (an acknowledgement never
+/// spans lines), so an unclosed quote costs its own line, named in the log, never the rest of
+/// the file.
+fn csv_rows(bytes: &[u8], display: &str, log: &mut Log) -> Vec<(u64, Vec<String>)> {
     let text = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(b) => String::from_utf8_lossy(b).into_owned(),
         None => match std::str::from_utf8(bytes) {
@@ -310,30 +384,26 @@ fn csv_rows(bytes: &[u8]) -> Vec<(u64, Vec<String>)> {
             Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
         },
     };
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match r.read_record(&mut rec) {
-            Ok(true) => {
-                // The physical line where the record starts (the csv crate's own count can be
-                // one short after CRLF).
-                let mut at = rec.position().map_or(0, |p| p.byte() as usize);
-                // After a CR the reader's position is still before the LF that ends the line.
-                while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
-                    at += 1;
-                }
-                let line = memchr::memchr_iter(b'\n', &text.as_bytes()[..at.min(text.len())])
-                    .count() as u64
-                    + 1;
-                rows.push((line, rec.iter().map(String::from).collect()));
-            }
-            Ok(false) => break,
-            // A broken quote: what was read so far is kept; the rest cannot be split.
-            Err(_) => break,
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+            log.warn(format!(
+                "{display}: {line_no}行目: 引用符「\"」が閉じていません。この行は使いません"
+            ));
+            continue;
+        }
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(line.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        if let Ok(true) = r.read_record(&mut rec) {
+            rows.push((line_no, rec.iter().map(String::from).collect()));
         }
     }
     rows
@@ -407,6 +477,10 @@ mod tests {
         }
     }
 
+    fn today() -> Ymd {
+        Ymd::new(2026, 11, 21).unwrap()
+    }
+
     #[test]
     fn ids_ignore_lines_files_and_dates_but_not_values() {
         let a = finding(
@@ -419,29 +493,85 @@ mod tests {
         );
         let files_a = vec!["x.csv".to_string(), "data/2026-12-06/a.csv".to_string()];
         let files_b = vec!["data/2026-12-07/a.csv".to_string(), "x.csv".to_string()];
-        let id = finding_id(&a, &files_a);
-        assert_eq!(id, finding_id(&b, &files_b));
+        let id = finding_id(&a, &files_a, today());
+        assert_eq!(id, finding_id(&b, &files_b, today()));
         assert!(is_id(&id), "{id}");
         assert!(id.starts_with("V15-"));
         // A value in the message is part of the cause.
         let mut c = a.clone();
         c.message = c.message.replace("全項目", "氏名");
-        assert_ne!(finding_id(&c, &files_a), id);
+        assert_ne!(finding_id(&c, &files_a, today()), id);
         let mut d = a.clone();
         d.recipient_no = "0000026".into();
-        assert_ne!(finding_id(&d, &files_a), id);
+        assert_ne!(finding_id(&d, &files_a, today()), id);
         // A My Number is hashed masked: the same ID with and without --unmask.
         let mut e = a.clone();
         e.message = "個人番号「123456789018」".into();
         let mut f = a.clone();
         f.message = "個人番号「********9018」".into();
-        assert_eq!(finding_id(&e, &files_a), finding_id(&f, &files_a));
+        assert_eq!(
+            finding_id(&e, &files_a, today()),
+            finding_id(&f, &files_a, today())
+        );
+    }
+
+    /// The reviewer's cases: a 10-digit value shown in full under --unmask and starred
+    /// otherwise; V12 naming the run date; two unreadable registry lines with the same message.
+    #[test]
+    fn ids_hold_across_unmask_and_nights_and_tell_nameless_lines_apart() {
+        let files = vec!["r.csv".to_string()];
+        let mut a = finding(5, "「1234567890」は10桁です");
+        a.code = Code::V02;
+        let mut b = a.clone();
+        b.message = "「******7890」は10桁です".into();
+        assert_eq!(
+            finding_id(&a, &files, today()),
+            finding_id(&b, &files, today())
+        );
+        let mut v12 = finding(
+            5,
+            "資格取得日 2027年4月1日 が基準日 2026年11月21日 より後です",
+        );
+        v12.code = Code::V12;
+        let mut next = v12.clone();
+        next.message = "資格取得日 2027年4月1日 が基準日 2026年11月22日 より後です".into();
+        assert_eq!(
+            finding_id(&v12, &files, today()),
+            finding_id(&next, &files, Ymd::new(2026, 11, 22).unwrap())
+        );
+        let mut reg1 = finding(7, "住基ファイルの行を読めません: 列の数が9です");
+        reg1.code = Code::V16;
+        reg1.insurer_no.clear();
+        reg1.recipient_no.clear();
+        let mut reg2 = reg1.clone();
+        reg2.source.line = 9;
+        assert_ne!(
+            finding_id(&reg1, &files, today()),
+            finding_id(&reg2, &files, today())
+        );
+        // No digit in the hash part, whatever the hash: findings.csv's masking never touches it.
+        for n in 0..2000u64 {
+            let mut f = finding(n, "x");
+            f.recipient_no = format!("{n:07}");
+            let id = finding_id(&f, &files, today());
+            assert!(
+                is_id(&id) && !id[4..].bytes().any(|c| c.is_ascii_digit()),
+                "{id}"
+            );
+        }
     }
 
     #[test]
     fn until_dates_in_the_forms_excel_shows() {
         let d = Ymd::new(2026, 12, 31);
-        for v in ["20261231", "2026/12/31", "2026-12-31", "46387"] {
+        for v in [
+            "20261231",
+            "2026/12/31",
+            "2026-12-31",
+            "46387",
+            "２０２６１２３１",
+            "2026年12月31日",
+        ] {
             assert_eq!(parse_until(v), d, "{v}");
         }
         assert_eq!(parse_until("2026/2/3"), Ymd::new(2026, 2, 3));

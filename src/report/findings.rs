@@ -9,6 +9,7 @@ use super::csvout::{CsvOut, OutputEncoding};
 use super::html::Samples;
 use crate::error::Error;
 use crate::findings::Finding;
+use crate::rules::date::Ymd;
 
 /// Columns, in the contract's order.
 pub const HEADER: [&str; 12] = [
@@ -38,6 +39,8 @@ struct Acknowledging {
 
 pub struct FindingsWriter {
     out: CsvOut,
+    /// The run date, left out of the 所見ID.
+    as_of: Ymd,
     /// acknowledged.csv's path: removed at commit when this run has no `--ack`, so an old
     /// one is never taken for tonight's.
     ack_path: std::path::PathBuf,
@@ -54,6 +57,7 @@ impl FindingsWriter {
         enc: OutputEncoding,
         mask: bool,
         acks: Option<Acks>,
+        as_of: Ymd,
     ) -> Result<FindingsWriter, Error> {
         let mut out = CsvOut::for_review(path, enc, mask)?;
         out.text_row(&HEADER)?;
@@ -78,6 +82,7 @@ impl FindingsWriter {
         };
         Ok(FindingsWriter {
             out,
+            as_of,
             ack_path: path.with_file_name(ACK_FILE),
             samples: Samples::default(),
             ack,
@@ -88,7 +93,7 @@ impl FindingsWriter {
     /// it was listed in findings.csv: only those count, and decide the exit code.
     /// `files`: the run's input names as given, indexed by [`crate::findings::Source::file`].
     pub fn write(&mut self, f: &Finding, files: &[String]) -> Result<bool, Error> {
-        let id = ack::finding_id(f, files);
+        let id = ack::finding_id(f, files, self.as_of);
         let name = |i: u32| files.get(i as usize).map(String::as_str).unwrap_or("");
         let (rel_file, rel_line) = match f.related {
             Some(r) => (name(r.file).to_string(), r.line.to_string()),

@@ -105,8 +105,8 @@ impl Samples {
     pub fn add_acknowledged(&mut self, f: &Finding, files: &[String], reason: &str, until: &str) {
         if self.acknowledged.len() < ACKNOWLEDGED_SHOWN {
             let row = Self::row(f, files);
-            self.acknowledged
-                .push((row, reason.to_string(), until.to_string()));
+            let reason = crate::findings::mask::cut_long(reason).into_owned();
+            self.acknowledged.push((row, reason, until.to_string()));
         }
     }
 

@@ -167,7 +167,12 @@ impl InputSummary {
             rows: stats.records,
             blank_lines: stats.blank_lines,
             unreadable_lines,
-            extra_columns: columns.extra.iter().map(|(_, h)| h.clone()).collect(),
+            // A header cell is data too: over 4,096 bytes it is cut like any value.
+            extra_columns: columns
+                .extra
+                .iter()
+                .map(|(_, h)| crate::findings::mask::cut_long(h).into_owned())
+                .collect(),
             trailing_empty_cells: stats.trailing_empty_cells,
             schema: schema.to_string(),
             corrections_file: None,

@@ -7,7 +7,8 @@
 //!   blank columns stays text too.
 //! - 所見: findings.csv's rows (masked as there, formulas defused as there) and a blank
 //!   確認 / 理由 / 期限 column group. Marking 確認 and giving a 理由 is all `--ack review.xlsx`
-//!   needs the next night.
+//!   needs the next night. With `--ack`, the findings acknowledged tonight follow, marked 済
+//!   with their 理由 and 期限, so tonight's workbook carries every acknowledgement forward.
 //! - 修正: corrections.csv's rows (full numbers, as corrections.csv: for re-registration).
 //! - The header row is frozen and filtered, and column widths fit Japanese text (a wide
 //!   character counts twice). Printed, a sheet is A4 landscape, one page wide, with the header
@@ -155,7 +156,20 @@ fn sheet(
 /// (YYYYMMDD, the run date) is the workbook's creation date, so the same run gives the same
 /// bytes.
 pub fn write(out: &Path, enc: OutputEncoding, as_of: &str) -> Result<WorkbookStats, Error> {
-    let findings = read_csv(&out.join("findings.csv"), enc)?;
+    let mut findings = read_csv(&out.join("findings.csv"), enc)?;
+    // Tonight's acknowledged findings come back into 所見 already marked (確認 済, with their
+    // 理由 and 期限), so the workbook the clerk saves tonight still acknowledges them tomorrow.
+    let acknowledged = out.join(super::findings::ACK_FILE);
+    if acknowledged.exists() {
+        let columns = super::findings::HEADER.len();
+        for row in read_csv(&acknowledged, enc)?.into_iter().skip(1) {
+            let mut r: Vec<String> = row.iter().take(columns).cloned().collect();
+            r.resize(columns, String::new());
+            r.push("済".into());
+            r.extend(row.into_iter().skip(columns).take(2));
+            findings.push(r);
+        }
+    }
     let corrections = match out.join("corrections.csv") {
         p if p.exists() => read_csv(&p, enc)?,
         _ => Vec::new(),

@@ -126,6 +126,11 @@ pub struct Baseline {
 /// Entry fields whose hashes depend on the normalizer: 氏名, 氏名カナ, 住所.
 pub const NORMALIZED_FIELDS: [usize; 3] = [1, 2, 5];
 
+/// A normalized field's hash when it is not known: the record was verified under another
+/// normalizer version and has not verified since (see `pipeline::NightState`). A real hash is 0
+/// with a chance of 2⁻⁶⁴.
+pub const UNKNOWN_FIELD: u64 = 0;
+
 /// What the state folder held.
 #[derive(Debug)]
 pub enum Loaded {

@@ -160,6 +160,9 @@ fn an_acknowledged_finding_stays_away_until_it_expires_or_changes() {
         "bad lines named: {err}"
     );
     assert_eq!(read_csv(&out.join("findings.csv")).len(), 1);
+    // The acknowledged row stays as it is: no correction row for it.
+    assert_eq!(read_csv(&out.join("corrections.csv")).len(), 1);
+    assert!(!out.join("corrections").join("r.csv").exists());
     let acked = read_csv(&out.join("acknowledged.csv"));
     assert_eq!(acked.len(), 2, "{acked:?}");
     assert_eq!(acked[1][11], id);
@@ -358,6 +361,17 @@ wb.save(sys.argv[2])
         .map(|r| r[11].clone())
         .collect();
     assert_eq!(acked, confirmed);
+
+    // Tonight's workbook carries them forward, marked: saved as is and given as tomorrow's
+    // --ack, it acknowledges the same two (the clerk's file is replaced every night).
+    let tonight = dir.path().join("tonight.xlsx");
+    std::fs::copy(&book, &tonight).unwrap();
+    let (_, err) = run_check(&[&r], &out, &["--ack", tonight.to_str().unwrap()]);
+    let again: BTreeSet<String> = read_csv(&out.join("acknowledged.csv"))[1..]
+        .iter()
+        .map(|r| r[11].clone())
+        .collect();
+    assert_eq!(again, confirmed, "{err}");
 }
 
 /// The sample run's workbook, marked by a clerk and saved by LibreOffice Calc
@@ -398,7 +412,7 @@ fn a_workbook_saved_by_libreoffice_acknowledges_exactly_its_marked_rows() {
         .iter()
         .map(|r| r[11].clone())
         .collect();
-    let want: BTreeSet<String> = ["D04-963f1fdeeacb", "V16-ae1f06aebe74"]
+    let want: BTreeSet<String> = ["D04-pbjgqjqedbqs", "V16-cksbjgnbefcn"]
         .map(String::from)
         .into();
     assert_eq!(acked, want, "{err}");

@@ -742,3 +742,55 @@ fn a_baseline_from_another_normalizer_version_is_rekeyed_without_n02() {
     let (_, _, err) = support::run(&run_args(&r, &out, &state));
     assert_eq!(n02(&out), 6, "{err}");
 }
+
+/// A record verified on night 1 whose 氏名 then differs from the registry (M11, not verified)
+/// raises N02 every night. When the normalizer version changes in between, its name can no
+/// longer be compared: N02 goes on saying so every night (before: the re-key took tonight's name
+/// as verified and N02 was gone for good), until the record verifies again.
+#[test]
+fn a_pending_change_survives_a_new_normalizer_version() {
+    use crate::normalize::NORMALIZATION_VERSION;
+    use crate::state::baseline::{Baseline, Loaded};
+    let dir = tempfile::tempdir().unwrap();
+    let (out, state) = (dir.path().join("out"), dir.path().join("state"));
+    let rows = clean_lines();
+    let r = roster(dir.path(), &rows);
+    assert_eq!(support::run(&run_args(&r, &out, &state)).0, 0);
+    let mut renamed = rows.clone();
+    let mut f: Vec<String> = renamed[0].split(',').map(String::from).collect();
+    let family = f[5].split('\u{3000}').next().unwrap().to_string();
+    f[5] = f[5].replacen(&family, "鈴木", 1);
+    renamed[0] = f.join(",");
+    let r2 = roster(dir.path(), &renamed);
+    let n02 = |out: &Path| -> Vec<(u64, String)> {
+        findings(out)
+            .into_iter()
+            .filter(|f| f.0 == "N02")
+            .map(|f| (f.1, f.2))
+            .collect()
+    };
+    // Night 2: the name changed.
+    support::run(&run_args(&r2, &out, &state));
+    assert_eq!(n02(&out), vec![(2, "氏名".to_string())]);
+    // A new normalizer version before night 3 (the baseline says it was made by another).
+    let Loaded::Baseline(b) = Baseline::load(&state).unwrap() else {
+        panic!("no baseline")
+    };
+    let mut older = Baseline::from_entries(b.entries().to_vec(), b.as_of.clone());
+    older.normalization = NORMALIZATION_VERSION + 1;
+    older.write(&state).unwrap();
+    for night in 3..=4 {
+        let (_, _, err) = support::run(&run_args(&r2, &out, &state));
+        let got = n02(&out);
+        assert_eq!(got.len(), 1, "night {night}: {got:?} {err}");
+        assert_eq!(got[0].0, 2);
+        let message = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+        assert!(message.contains("比べられない"), "night {night}");
+    }
+    // Verified again (the registry's name back): no N02, and the next night is quiet too.
+    let r = roster(dir.path(), &rows);
+    for _ in 0..2 {
+        support::run(&run_args(&r, &out, &state));
+        assert!(n02(&out).is_empty(), "{:?}", findings(&out));
+    }
+}

@@ -78,7 +78,15 @@ fn review_texts(out: &Path) -> Vec<(PathBuf, String)> {
                 continue;
             }
             let bytes = std::fs::read(&p).unwrap();
-            let text = if name == "summary.json" {
+            let text = if name == "review.xlsx" {
+                // Its cells, as a spreadsheet reads them: 所見 is a review sheet like
+                // findings.csv; 修正 carries full numbers as corrections.csv does.
+                use calamine::{Reader, Xlsx};
+                let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+                let range = wb.worksheet_range("所見").unwrap();
+                let cells: Vec<String> = range.cells().map(|(_, _, c)| c.to_string()).collect();
+                cells.join("\n")
+            } else if name == "summary.json" {
                 let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 for input in v["inputs"].as_array_mut().unwrap() {
                     input["sha256"] = "".into();
