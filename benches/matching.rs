@@ -106,6 +106,7 @@ fn match_config(d: &Data, out: &Path) -> MatchConfig {
             },
             ack: None,
             batch_size: 8192,
+            parquet: false,
         },
         registry: registry(d),
         registry_layout: Layout::builtin(LayoutKind::Registry),

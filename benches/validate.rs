@@ -96,6 +96,7 @@ fn validate_clean_roster(bencher: divan::Bencher) {
         },
         ack: None,
         batch_size: 8192,
+        parquet: false,
     };
     bencher
         .counter(divan::counter::ItemsCount::new(n))

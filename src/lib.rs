@@ -26,10 +26,13 @@
 //! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600).
+//! - [`columnar`]: Parquet at the boundary (feature `parquet`): a Parquet registry, `prepare`,
+//!   findings/results as Parquet. The only module that links polars.
 //! - [`cli`], [`exit`], [`error`], [`log`], [`cancel`]: the program's edges.
 
 pub mod cancel;
 pub mod cli;
+pub mod columnar;
 pub mod config;
 pub mod error;
 pub mod eval;

@@ -46,6 +46,8 @@ pub struct ValidateConfig {
     pub ack: Option<PathBuf>,
     /// Records per parallel batch.
     pub batch_size: usize,
+    /// `--parquet`: findings.parquet (and results.parquet) beside the CSVs.
+    pub parquet: bool,
 }
 
 /// What checking one record gave.
@@ -568,6 +570,9 @@ fn run_once(
     counts.totals.corrections = outputs.corrections.rows();
     replaced += outputs.findings.replaced();
     let (samples, acknowledged) = outputs.findings.commit()?;
+    if cfg.parquet {
+        crate::columnar::review_parquet(out, &["findings"], cfg.output_encoding)?;
+    }
     outputs.corrections.commit()?;
     swap_corrections_dir(out, outputs.corrections_dir)?;
     let outcome = Outcome {

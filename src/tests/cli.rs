@@ -405,6 +405,7 @@ fn output_does_not_depend_on_thread_count() {
             },
             ack: None,
             batch_size: 3,
+            parquet: false,
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
