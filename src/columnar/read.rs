@@ -220,8 +220,9 @@ fn recorded_bad_lines(display: &str, kv: &HashMap<String, String>) -> Result<Vec
 
 /// One batch of rows: the registry columns as text, the lines.
 struct Batch {
-    /// Per layout field: the values ("" for null), or None when the file has no such column.
-    values: Vec<Option<Vec<String>>>,
+    /// Per layout field: the values (one chunk; null reads as ""), or None when the file has
+    /// no such column.
+    values: Vec<Option<StringChunked>>,
     /// Per layout field: its column in the file (0-based).
     positions: Vec<Option<usize>>,
     lines: Vec<u64>,
@@ -244,11 +245,10 @@ fn read_batch(info: &FileInfo, opened: &Opened, offset: usize, len: usize) -> Re
         r.set_metadata(opened.metadata.clone());
         r.finish()
     })?;
-    let text = |c: usize| -> Result<Vec<String>, Error> {
+    let text = |c: usize| -> Result<StringChunked, Error> {
         let name = &opened.names[c];
         guarded(display, || {
-            let s = df.column(name.as_str())?.str()?;
-            Ok(s.iter().map(|v| v.unwrap_or("").to_string()).collect())
+            Ok(df.column(name.as_str())?.str()?.rechunk().into_owned())
         })
     };
     let values = opened

@@ -326,3 +326,105 @@ fn parquet_outputs_hold_the_csv_rows_masked_with_integer_lines() {
         );
     }
 }
+
+#[test]
+fn run_from_a_config_file_and_check_read_a_prepared_registry_like_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = root().join("fixtures/check/input");
+    let prepared = d.join("registry.parquet");
+    assert_eq!(prepare(&input.join("registry.csv"), &prepared).0, 0);
+    let offices = ["office_a.csv", "office_b_cp932.csv", "office_c.csv"];
+    let config = |registry: &Path, out: &str| {
+        let rosters: Vec<String> = offices
+            .iter()
+            .map(|o| format!("{:?}", input.join(o).display().to_string()))
+            .collect();
+        let text = format!(
+            "roster = [{}]\nregistry = {:?}\ninsurance = {:?}\nout = {:?}\nas-of = \"20261121\"\nparquet = true\n",
+            rosters.join(", "),
+            registry.display().to_string(),
+            input.join("insurance.csv").display().to_string(),
+            d.join(out).display().to_string(),
+        );
+        let p = d.join(format!("{out}.toml"));
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let (c1, _, e1) = run(&[
+        "run",
+        "--config",
+        &config(&input.join("registry.csv"), "csv"),
+    ]);
+    let (c2, _, e2) = run(&["run", "--config", &config(&prepared, "pq")]);
+    assert_eq!(c1, 1, "{e1}");
+    assert_eq!(c2, c1, "{e2}");
+    assert_eq!(
+        read(&d.join("pq/results.csv")),
+        read(&d.join("csv/results.csv"))
+    );
+    assert!(d.join("pq/results.parquet").exists() && d.join("pq/findings.parquet").exists());
+
+    // check, on the command line.
+    let mut args: Vec<String> = vec!["check".into()];
+    args.extend(offices.iter().map(|o| input.join(o).display().to_string()));
+    let tail = |registry: &Path, out: &str| -> Vec<String> {
+        vec![
+            "--registry".into(),
+            registry.display().to_string(),
+            "--insurance".into(),
+            input.join("insurance.csv").display().to_string(),
+            "--as-of".into(),
+            "20261121".into(),
+            "--out".into(),
+            d.join(out).display().to_string(),
+        ]
+    };
+    let a1: Vec<String> = args
+        .iter()
+        .cloned()
+        .chain(tail(&input.join("registry.csv"), "c1"))
+        .collect();
+    let a2: Vec<String> = args.iter().cloned().chain(tail(&prepared, "c2")).collect();
+    let (c1, _, e1) = run(&a1);
+    let (c2, _, e2) = run(&a2);
+    assert_eq!((c1, c2), (1, 1), "{e1}\n{e2}");
+    assert_eq!(
+        read(&d.join("c2/results.csv")),
+        read(&d.join("c1/results.csv"))
+    );
+}
+
+#[test]
+fn an_over_long_value_in_a_parquet_registry_is_an_unreadable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut df = registry_frame();
+    let addr: Vec<String> = df
+        .column("住所")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if i == 2 {
+                "長".repeat(2000)
+            } else {
+                v.unwrap_or("").to_string()
+            }
+        })
+        .collect();
+    df.with_column(Column::new("住所".into(), addr)).unwrap();
+    let p = d.join("long.parquet");
+    write_parquet(&p, &mut df, None);
+    let (code, _, err) = run(&match_args(&p, &d.join("out"), &[]));
+    assert_eq!(code, 1, "{err}");
+    let findings = String::from_utf8(read(&d.join("out/findings.csv"))).unwrap();
+    // Row 3 of a file without 行番号 is line 4; 住所 is its 6th column.
+    let line = findings
+        .lines()
+        .find(|l| l.starts_with(&format!("V16,エラー,{},4,", p.display())))
+        .unwrap_or_else(|| panic!("{findings}"));
+    assert!(line.contains("6列目が 6000 バイトあります"), "{line}");
+}
