@@ -20,8 +20,9 @@ use crate::ingest::{FileInfo, ReadStats};
 use crate::matching::registry::{Hits, Indexes, RegKey, Streamed, probe_values};
 use crate::schema::{ColumnMap, Layout, header_key};
 
-/// Rows decoded at once (about the CSV reader's block).
-const BATCH_ROWS: usize = 1 << 16;
+/// Rows decoded at once at most: a batch is one row group (prepare writes 256K rows each), cut
+/// in pieces of this size when another tool wrote bigger ones, so memory stays bounded.
+const MAX_BATCH_ROWS: usize = 1 << 20;
 
 fn damaged(display: &str, detail: impl std::fmt::Display) -> Error {
     Error::Unsupported {
@@ -322,15 +323,29 @@ pub fn stream_registry(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Resul
     hits.bad_lines = recorded_bad_lines(display, &opened.kv)?;
     let (hashed, ()) = std::thread::scope(|s| -> Result<_, Error> {
         let hasher = s.spawn(|| hash_file(info));
-        let mut offset = 0usize;
         let streamed = (|| -> Result<(), Error> {
-            while offset < total {
+            // Batches on row-group boundaries: a slice inside a row group decodes it whole.
+            let mut batches = Vec::new();
+            let mut start = 0usize;
+            for rg in &opened.metadata.row_groups {
+                let n = rg.num_rows();
+                let mut o = 0;
+                while o < n {
+                    let len = MAX_BATCH_ROWS.min(n - o);
+                    batches.push((start + o, len));
+                    o += len;
+                }
+                start += n;
+            }
+            if start != total {
+                return Err(damaged(display, "行グループの行数が合いません"));
+            }
+            for (at, len) in batches {
                 crate::cancel::check()?;
-                let len = BATCH_ROWS.min(total - offset);
-                let batch = read_batch(info, &opened, offset, len)?;
+                let batch = read_batch(info, &opened, at, len)?;
                 let n = batch.lines.len();
-                if n == 0 {
-                    return Err(damaged(display, "行数が足りません"));
+                if n != len {
+                    return Err(damaged(display, "行グループの行数が合いません"));
                 }
                 let found: Vec<Probe<_>> = (0..n)
                     .into_par_iter()
@@ -345,7 +360,6 @@ pub fn stream_registry(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Resul
                         Probe::Miss => {}
                     }
                 }
-                offset += n;
             }
             Ok(())
         })();

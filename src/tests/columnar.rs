@@ -428,3 +428,29 @@ fn an_over_long_value_in_a_parquet_registry_is_an_unreadable_line() {
         .unwrap_or_else(|| panic!("{findings}"));
     assert!(line.contains("6列目が 6000 バイトあります"), "{line}");
 }
+
+#[test]
+fn many_small_row_groups_give_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let df = registry_frame();
+    let p = d.join("groups.parquet");
+    let f = std::fs::File::create(&p).unwrap();
+    let mut w = ParquetWriter::new(f).batched(df.schema()).unwrap();
+    for at in (0..df.height()).step_by(4) {
+        w.write_batch(&df.slice(at as i64, 4)).unwrap();
+    }
+    w.finish().unwrap();
+    let mut r = ParquetReader::new(std::fs::File::open(&p).unwrap());
+    assert!(
+        r.get_metadata().unwrap().row_groups.len() >= 7,
+        "26 rows in groups of 4"
+    );
+    let (c1, _, e1) = run(&match_args(&csv_registry(), &d.join("csv"), &[]));
+    let (c2, _, e2) = run(&match_args(&p, &d.join("pq"), &[]));
+    assert_eq!((c1, c2), (1, 1), "{e1}\n{e2}");
+    assert_eq!(
+        read(&d.join("pq/results.csv")),
+        read(&d.join("csv/results.csv"))
+    );
+}
