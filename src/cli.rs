@@ -35,6 +35,8 @@ const AFTER_HELP: &str = "\
                           外部の読み込みなし、個人番号は常に下4桁のみ）
   review.xlsx             確認用ブック（所見・修正のシート、すべて文字列のセル、確認・理由・期限の欄）
   acknowledged.csv        --ack で確認済みとして除いた所見（理由・期限つき）
+  findings.parquet        --parquet のとき: findings.csv・results.csv と同じ行・列・伏せ字の
+  results.parquet         Parquet（行番号は整数の列。Parquet 対応つきのビルドのみ）
 
 確認済みの所見（--ack）: findings.csv の所見ID 列で、確認した所見を 所見ID,理由[,期限] の CSV に
 するか、review.xlsx の確認欄に印と理由を書いて保存し、次の実行で --ack に渡す。期限を過ぎるか、
