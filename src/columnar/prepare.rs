@@ -93,6 +93,13 @@ pub fn prepare(
             "{display}: すでに Parquet です。prepare には住基の抽出ファイル（CSV）を渡してください"
         )));
     }
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(registry), std::fs::canonicalize(out))
+        && a == b
+    {
+        return Err(Error::Usage(format!(
+            "{display}: --out が抽出ファイルそのものです。別の名前（例: 同じ名前で拡張子 .parquet）にしてください"
+        )));
+    }
     let source_meta = std::fs::metadata(registry).map_err(|source| Error::Read {
         path: display.clone(),
         source,

@@ -149,6 +149,13 @@ fn prepare_records_the_source_and_the_normalizer_in_the_metadata() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(kv["totsugo.source_sha256"], sha);
+    // Never written over the extract itself.
+    let copy = dir.path().join("extract.csv");
+    std::fs::copy(csv_registry(), &copy).unwrap();
+    let (code, err) = prepare(&copy, &copy);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("抽出ファイルそのもの"), "{err}");
+    assert_eq!(read(&copy), csv);
     assert_eq!(
         kv["totsugo.normalization_version"],
         crate::normalize::NORMALIZATION_VERSION.to_string()
