@@ -138,54 +138,76 @@ fn write_once(
         }
         s
     };
-    let mut writer = ParquetWriter::new(&mut file)
+    let writer = ParquetWriter::new(&mut file)
         .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
+        // min, max and null counts (no distinct counts: they cost more than the rest).
+        .with_statistics(StatisticsOptions::default())
         .batched(&schema)
         .map_err(|e| write_err(out, e))?;
     let mut rows = 0u64;
     let mut failed: Option<PolarsError> = None;
-    let streamed = ingest::stream::stream(
-        reader,
-        info.provisional,
-        |fields| match TextRow::decode(fields, enc, columns.width) {
-            Err(bad) => Probe::Bad(bad),
-            Ok(row) => Probe::Hit(Row {
-                line: row.line(),
-                values: columns
-                    .columns
-                    .iter()
-                    .map(|c| row.get(*c).to_string())
-                    .collect(),
-            }),
-        },
-        |row: Row| {
-            if failed.is_some() {
-                return;
+    // Row groups are encoded and compressed on their own thread while the next is read.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+    let (streamed, written) = std::thread::scope(|s| {
+        let encoder = s.spawn(move || -> PolarsResult<_> {
+            let mut writer = writer;
+            for df in rx {
+                writer.write_batch(&df)?;
             }
-            cols.lines.push(row.line as i64);
-            for (col, v) in cols.values.iter_mut().zip(row.values) {
-                col.push(v);
+            Ok(writer)
+        });
+        let send = |cols: &mut Columns, failed: &mut Option<PolarsError>| match cols.frame() {
+            // A send fails only when the encoder stopped on an error (reported by its join).
+            Ok(df) => {
+                let _ = tx.send(df);
             }
-            rows += 1;
-            if cols.lines.len() >= ROW_GROUP_ROWS
-                && let Err(e) = cols.frame().and_then(|df| writer.write_batch(&df))
-            {
-                failed = Some(e);
-            }
-        },
-    )?;
+            Err(e) => *failed = Some(e),
+        };
+        let streamed = ingest::stream::stream(
+            reader,
+            info.provisional,
+            |fields| match TextRow::decode(fields, enc, columns.width) {
+                Err(bad) => Probe::Bad(bad),
+                Ok(row) => Probe::Hit(Row {
+                    line: row.line(),
+                    values: columns
+                        .columns
+                        .iter()
+                        .map(|c| row.get(*c).to_string())
+                        .collect(),
+                }),
+            },
+            |row: Row| {
+                if failed.is_some() {
+                    return;
+                }
+                cols.lines.push(row.line as i64);
+                for (col, v) in cols.values.iter_mut().zip(row.values) {
+                    col.push(v);
+                }
+                rows += 1;
+                if cols.lines.len() >= ROW_GROUP_ROWS {
+                    send(&mut cols, &mut failed);
+                }
+            },
+        );
+        if matches!(streamed, Ok(Some(_))) && failed.is_none() && !cols.lines.is_empty() {
+            send(&mut cols, &mut failed);
+        }
+        drop(tx);
+        let written = encoder
+            .join()
+            .map_err(|_| Error::Internal("Parquet の書き込みスレッドが異常終了しました".into()));
+        (streamed, written)
+    });
+    let streamed = streamed?;
+    let writer = written?.map_err(|e| write_err(out, e))?;
     if let Some(e) = failed {
         return Err(write_err(out, e));
     }
     let Some((stats, mut bad)) = streamed else {
         return Ok(None);
     };
-    if !cols.lines.is_empty() {
-        cols.frame()
-            .and_then(|df| writer.write_batch(&df))
-            .map_err(|e| write_err(out, e))?;
-    }
     bad.sort_by_key(|b| b.line);
     for b in &bad {
         log.warn(format!(
