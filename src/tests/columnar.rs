@@ -107,6 +107,15 @@ fn results_csv_is_the_same_from_csv_prepared_and_plain_parquet() {
     );
     assert_eq!(read(&d.join("prepared/results.csv")), want);
     assert_eq!(read(&d.join("plain/results.csv")), want);
+    // Only the rows some record asked for are kept, as from the CSV.
+    let kept = |run: &str| {
+        let s: serde_json::Value =
+            serde_json::from_slice(&read(&d.join(run).join("summary.json"))).unwrap();
+        s["registry_rows_kept"].as_u64().unwrap()
+    };
+    assert!(kept("csv") < 26, "{}", kept("csv"));
+    assert_eq!(kept("prepared"), kept("csv"));
+    assert_eq!(kept("plain"), kept("csv"));
 
     // The prepared file keeps the extract's lines: findings.csv is the CSV run's too (the
     // registry's V16 on line 8 included), but for the registry's file name.
