@@ -106,6 +106,7 @@ fn match_config(d: &Data, out: &Path) -> MatchConfig {
                 unmask: false,
             },
             ack: None,
+            parquet: false,
         },
         registry: registry(d),
         registry_layout: Layout::builtin(LayoutKind::Registry),

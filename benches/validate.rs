@@ -95,6 +95,7 @@ fn validate_clean_roster(bencher: divan::Bencher) {
             unmask: false,
         },
         ack: None,
+        parquet: false,
     };
     bencher
         .counter(divan::counter::ItemsCount::new(n))

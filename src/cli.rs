@@ -35,6 +35,8 @@ const AFTER_HELP: &str = "\
                           外部の読み込みなし、個人番号は常に下4桁のみ）
   review.xlsx             確認用ブック（所見・修正のシート、すべて文字列のセル、確認・理由・期限の欄）
   acknowledged.csv        --ack で確認済みとして除いた所見（理由・期限つき）
+  findings.parquet        --parquet のとき: findings.csv・results.csv と同じ行・列・伏せ字の
+  results.parquet         Parquet（行番号は整数の列。Parquet 対応つきのビルドのみ）
 
 確認済みの所見（--ack）: findings.csv の所見ID 列で、確認した所見を 所見ID,理由[,期限] の CSV に
 するか、review.xlsx の確認欄に印と理由を書いて保存し、次の実行で --ack に渡す。期限を過ぎるか、
@@ -82,12 +84,41 @@ enum Command {
     /// 検査・照合・紐付け／重複の検査を一度に行い、すべての出力を書く（窓口でも夜間の cron でも）
     #[command(after_long_help = AFTER_HELP_RUN)]
     Run(RunArgs),
+    /// 住基の抽出ファイル（CSV）を一度だけ読んで Parquet にする。夜間の照合はその Parquet を --registry に渡す
+    #[command(after_long_help = AFTER_HELP_PREPARE)]
+    Prepare(PrepareArgs),
     /// 試験用の合成データ（住基・事務所ごとの名簿・正解ファイル）を作る。実在の個人情報は含まない
     #[command(after_long_help = AFTER_HELP_GEN)]
     Gen(GenArgs),
     /// 実行結果を合成データの正解（truth.csv）と照らし、コード別・系統別の適合率・再現率と誤警報率を出す
     #[command(after_long_help = AFTER_HELP_EVAL)]
     Eval(EvalArgs),
+}
+
+const AFTER_HELP_PREPARE: &str = "\
+読み方は照合と同じ（CP932 か UTF-8、物理行の行番号、読めない行は V14・V16 として表示し、
+Parquet にも記録して照合の findings.csv に載せる）。
+書くもの（一時ファイルから改名、モード 0600）: 住基の列（個人番号・氏名・氏名カナ・生年月日・
+性別・住所・状態・異動年月日、すべて文字列）と 行番号（抽出ファイルの物理行）。メタデータに
+抽出ファイルの場所・大きさ・更新日時・SHA-256 と正規化の版。
+照合のとき、抽出ファイルが同じ場所にあって大きさか更新日時が変わっていれば、古い Parquet で
+照合しないよう止める（終了コード 2）。正規化の版が違う Parquet も止める。作り直すこと。
+例: totsugo prepare --registry /srv/juki/extract.csv --out /srv/juki/extract.parquet";
+
+#[derive(Debug, clap::Args)]
+struct PrepareArgs {
+    /// 住民基本台帳の抽出ファイル（CSV）
+    #[arg(long, value_name = "EXTRACT")]
+    registry: PathBuf,
+    /// 書き出す Parquet ファイル
+    #[arg(long, short, value_name = "FILE")]
+    out: PathBuf,
+    /// 見出し名が違うベンダー向けのスキーマファイル（TOML）
+    #[arg(long, value_name = "FILE")]
+    schema: Vec<PathBuf>,
+    /// 入力の文字コード（既定: 自動判定）
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
 }
 
 const AFTER_HELP_EVAL: &str = "\
@@ -225,7 +256,7 @@ const AFTER_HELP_RUN: &str = "\
 --state を付けると前回の基準と比べて新規の未照合（N01、保留）と変更（N02）も調べる。
 
 設定ファイル（--config、TOML）: 各オプションと同じ名前のキー（roster, registry, insurance, out,
-state, schema, encoding, output-encoding, fields, as-of, unmask, ack, threads, quiet, verbose）。
+state, schema, encoding, output-encoding, fields, as-of, unmask, ack, parquet, threads, quiet, verbose）。
 コマンドラインの指定が優先。相対パスは設定ファイルのフォルダから。roster にフォルダを書くと
 その中の *.csv（名前順）。例:
   roster    = [\"/srv/welfare/roster\"]
@@ -257,7 +288,8 @@ struct RunArgs {
     /// 名簿ファイル（位置引数と同じ。複数可）
     #[arg(long = "roster", value_name = "ROSTER")]
     roster: Vec<PathBuf>,
-    /// 住民基本台帳の抽出ファイル（CSV）
+    /// 住民基本台帳の抽出ファイル（CSV、または Parquet: totsugo prepare で作ったものか、
+    /// 住基の列を文字列で持つもの。先頭の PAR1 で見分ける）
     #[arg(long, value_name = "REGISTRY")]
     registry: Option<PathBuf>,
     /// 他制度資格ファイル（CSV）。複数可
@@ -293,6 +325,9 @@ struct RunArgs {
     /// 確認済みの所見の一覧（CSV か review.xlsx）。設定ファイルなら ack = "..."
     #[arg(long, value_name = "FILE")]
     ack: Option<PathBuf>,
+    /// findings.parquet・results.parquet も書く（設定ファイルなら parquet = true）
+    #[arg(long)]
+    parquet: bool,
 }
 
 impl RunArgs {
@@ -370,6 +405,7 @@ impl RunArgs {
             as_of,
             unmask: self.unmask || f.unmask.unwrap_or(false),
             ack: self.ack.or(f.ack.take()),
+            parquet: self.parquet || f.parquet.unwrap_or(false),
         }
         .into_config(&wanted)?;
         Ok(JobConfig {
@@ -399,7 +435,7 @@ struct CheckArgs {
     /// 他制度資格ファイル（国保・国保組合・後期高齢者医療・被用者保険、CSV）。複数可
     #[arg(long, value_name = "FILE")]
     insurance: Vec<PathBuf>,
-    /// 住民基本台帳の抽出ファイル（CSV）。あれば本人確認済みの番号で同じ人を決め、L03・L04 も調べる
+    /// 住民基本台帳の抽出ファイル（CSV か Parquet）。あれば本人確認済みの番号で同じ人を決め、L03・L04 も調べる
     #[arg(long, value_name = "REGISTRY")]
     registry: Option<PathBuf>,
     /// 照合する項目数（--registry があるとき）: 5 は氏名カナも、4 はカナを比べない
@@ -411,7 +447,7 @@ struct CheckArgs {
 struct MatchArgs {
     #[command(flatten)]
     roster: ValidateArgs,
-    /// 住民基本台帳の抽出ファイル（CSV）。一度だけ先頭から読み、全体は読み込まない
+    /// 住民基本台帳の抽出ファイル（CSV か Parquet）。一度だけ先頭から読み、全体は読み込まない
     #[arg(long, value_name = "REGISTRY")]
     registry: PathBuf,
     /// 照合する項目数: 5 は氏名カナも（住基にカナがある行のみ）、4 はカナを比べない
@@ -446,6 +482,10 @@ struct ValidateArgs {
     /// 載っている所見は findings.csv と終了コードから除き、acknowledged.csv に書く
     #[arg(long, value_name = "FILE")]
     ack: Option<PathBuf>,
+    /// findings.csv・results.csv と同じ行・列・伏せ字の findings.parquet・results.parquet も書く
+    /// （行番号は整数の列。polars・DuckDB・pandas でそのまま読める）
+    #[arg(long)]
+    parquet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -494,16 +534,17 @@ fn layout(kind: LayoutKind, schemas: &[PathBuf], wanted: &[LayoutKind]) -> Resul
 
 impl ValidateArgs {
     fn into_config(self, wanted: &[LayoutKind]) -> Result<ValidateConfig, Error> {
+        if self.parquet && !cfg!(feature = "parquet") {
+            return Err(Error::Usage(
+                "--parquet は Parquet 対応つきのビルドでだけ使えます（cargo build --release --features parquet）"
+                    .into(),
+            ));
+        }
         Ok(ValidateConfig {
             layout: layout(LayoutKind::Roster, &self.schema, wanted)?,
             rosters: self.rosters,
             out: self.out,
-            encoding: match self.encoding {
-                EncodingArg::Auto => None,
-                EncodingArg::Utf8 => Some(Encoding::Utf8),
-                EncodingArg::Cp932 => Some(Encoding::Cp932),
-                EncodingArg::Sjis2004 => Some(Encoding::Sjis2004),
-            },
+            encoding: encoding(self.encoding),
             output_encoding: match self.output_encoding {
                 OutputEncodingArg::Utf8Bom => OutputEncoding::Utf8Bom,
                 OutputEncodingArg::Utf8 => OutputEncoding::Utf8,
@@ -514,6 +555,7 @@ impl ValidateArgs {
                 unmask: self.unmask,
             },
             ack: self.ack,
+            parquet: self.parquet,
         })
     }
 }
@@ -601,6 +643,39 @@ pub fn run(
     exit::code(&result)
 }
 
+#[cfg(feature = "parquet")]
+fn prepare(a: &PrepareArgs, layout: &Layout, log: &mut Log) -> Result<Outcome, Error> {
+    let started = std::time::Instant::now();
+    let p =
+        crate::columnar::prepare::prepare(&a.registry, &a.out, layout, encoding(a.encoding), log)?;
+    log.info(format!(
+        "{}: {} 行（{} バイト）を {:.1} 秒で Parquet にしました（{} バイト、読めない行 {}）→ {}",
+        a.registry.display(),
+        p.rows,
+        p.stats.bytes,
+        started.elapsed().as_secs_f64(),
+        p.bytes_written,
+        p.bad_lines.len(),
+        a.out.display()
+    ));
+    Ok(Outcome { worst: None })
+}
+
+#[cfg(not(feature = "parquet"))]
+fn prepare(a: &PrepareArgs, _layout: &Layout, _log: &mut Log) -> Result<Outcome, Error> {
+    let _ = encoding(a.encoding);
+    Err(crate::columnar::not_built(&a.out.display().to_string()))
+}
+
+fn encoding(e: EncodingArg) -> Option<Encoding> {
+    match e {
+        EncodingArg::Auto => None,
+        EncodingArg::Utf8 => Some(Encoding::Utf8),
+        EncodingArg::Cp932 => Some(Encoding::Cp932),
+        EncodingArg::Sjis2004 => Some(Encoding::Sjis2004),
+    }
+}
+
 fn dispatch(
     command: Command,
     threads: Option<usize>,
@@ -664,6 +739,10 @@ fn dispatch(
         Command::Run(a) => {
             let cfg = a.into_config(file)?;
             pool.install(|| job::run(&cfg, log))
+        }
+        Command::Prepare(a) => {
+            let layout = layout(LayoutKind::Registry, &a.schema, &[LayoutKind::Registry])?;
+            pool.install(|| prepare(&a, &layout, log))
         }
         Command::Eval(a) => {
             let cfg = EvalConfig {

@@ -46,6 +46,8 @@ pub struct RunFile {
     pub unmask: Option<bool>,
     /// Acknowledged findings (`--ack`): a CSV or a filled-in review.xlsx.
     pub ack: Option<PathBuf>,
+    /// `--parquet`: findings.parquet and results.parquet too.
+    pub parquet: Option<bool>,
     pub threads: Option<usize>,
     pub quiet: Option<bool>,
     pub verbose: Option<bool>,

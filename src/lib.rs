@@ -27,10 +27,13 @@
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
 //! - [`report`]: the only writer of files (atomic, mode 0600), and the lock of the folders a
 //!   run writes.
+//! - [`columnar`]: Parquet at the boundary (feature `parquet`): a Parquet registry, `prepare`,
+//!   findings/results as Parquet. The only module that links polars.
 //! - [`cli`], [`exit`], [`error`], [`log`], [`cancel`]: the program's edges.
 
 pub mod cancel;
 pub mod cli;
+pub mod columnar;
 pub mod config;
 pub mod error;
 pub mod eval;

@@ -452,8 +452,17 @@ pub fn run_with(
     let mut replaced =
         findings_out.replaced() + results_out.as_ref().map_or(0, ResultsWriter::replaced);
     let (samples, acknowledged) = findings_out.commit()?;
+    let wrote_results = results_out.is_some();
     if let Some(r) = results_out {
         r.commit()?;
+    }
+    if rc.parquet {
+        let names: &[&str] = if wrote_results {
+            &["findings", "results"]
+        } else {
+            &["findings"]
+        };
+        crate::columnar::review_parquet(out, names, enc)?;
     }
     let (per_roster, corrections_replaced) = corrections.commit(out)?;
     replaced += corrections_replaced;
@@ -800,7 +809,7 @@ fn stream_registry(
             }
         }
     }
-    let info = ingest::sniff(path, display, None)?;
+    let info = crate::columnar::sniff_registry(path, display)?;
     if let Some(s) = registry::stream(&info, layout, &idx)? {
         return Ok((info, s));
     }

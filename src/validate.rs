@@ -44,6 +44,8 @@ pub struct ValidateConfig {
     pub rules: RuleContext,
     /// `--ack`: acknowledged findings (所見ID, 理由, 期限), CSV or review.xlsx.
     pub ack: Option<PathBuf>,
+    /// `--parquet`: findings.parquet (and results.parquet) beside the CSVs.
+    pub parquet: bool,
 }
 
 /// What checking one record gave.
@@ -567,6 +569,9 @@ fn run_once(
     counts.totals.corrections = outputs.corrections.rows();
     replaced += outputs.findings.replaced();
     let (samples, acknowledged) = outputs.findings.commit()?;
+    if cfg.parquet {
+        crate::columnar::review_parquet(out, &["findings"], cfg.output_encoding)?;
+    }
     outputs.corrections.commit()?;
     swap_corrections_dir(out, outputs.corrections_dir)?;
     let outcome = Outcome {

@@ -190,7 +190,7 @@ impl Indexes {
 /// What one registry row gave: the roster carries its number, or asks for its person, or
 /// both (a resident whose number is on one roster line is still a candidate for another line
 /// without a usable number).
-struct Found {
+pub(crate) struct Found {
     number: Option<u64>,
     person: Option<SearchKey>,
     row: RegRow,
@@ -206,6 +206,32 @@ pub struct Hits {
     pub bad_lines: Vec<BadLine>,
     /// Registry rows held at the peak (proof that the stream keeps only hits).
     pub rows_held: usize,
+}
+
+impl Hits {
+    /// Keeps one row that some roster record asked for.
+    pub(crate) fn add(&mut self, found: Found) {
+        let Found {
+            number,
+            person,
+            row,
+        } = found;
+        match (number, person) {
+            (Some(n), Some(key)) => {
+                self.by_person.entry(key).or_default().push(row.clone());
+                self.by_number.entry(n).or_insert((row, 0)).1 += 1;
+            }
+            (Some(n), None) => self.by_number.entry(n).or_insert((row, 0)).1 += 1,
+            (None, Some(key)) => self.by_person.entry(key).or_default().push(row),
+            (None, None) => {}
+        }
+    }
+
+    /// Counts the rows held (after the stream).
+    pub(crate) fn count_held(&mut self) {
+        self.rows_held =
+            self.by_number.len() + self.by_person.values().map(Vec::len).sum::<usize>();
+    }
 }
 
 /// 12 ASCII digits → the number.
@@ -240,10 +266,31 @@ fn probe(
         Ok(r) => r,
         Err(bad) => return Probe::Bad(bad),
     };
-    let get = |k: RegKey| row.get(columns.columns.get(k as usize).copied().flatten());
-    let reg_row = || {
-        RegRow::new(
-            row.line(),
+    probe_values(
+        row.line(),
+        |k: RegKey| row.get(columns.columns.get(k as usize).copied().flatten()),
+        idx,
+    )
+}
+
+/// Probes one registry row given as its values (trimmed like [`TextRow::get`]; "" for a column
+/// the file does not have): the CSV reader and the Parquet reader share it, so both keep the
+/// same rows.
+pub(crate) fn probe_values<'a>(
+    line: u64,
+    get: impl Fn(RegKey) -> &'a str,
+    idx: &Indexes,
+) -> Probe<Found> {
+    let number = parse_number(get(RegKey::MyNumber)).filter(|n| idx.by_number.contains(n));
+    let person = person_key(&get, idx);
+    if number.is_none() && person.is_none() {
+        return Probe::Miss;
+    }
+    Probe::Hit(Found {
+        number,
+        person,
+        row: RegRow::new(
+            line,
             [
                 get(RegKey::MyNumber),
                 get(RegKey::Name),
@@ -254,17 +301,7 @@ fn probe(
                 get(RegKey::ChangedOn),
             ],
             get(RegKey::Status) == "1",
-        )
-    };
-    let number = parse_number(get(RegKey::MyNumber)).filter(|n| idx.by_number.contains(n));
-    let person = person_key(&get, idx);
-    if number.is_none() && person.is_none() {
-        return Probe::Miss;
-    }
-    Probe::Hit(Found {
-        number,
-        person,
-        row: reg_row(),
+        ),
     })
 }
 
@@ -285,10 +322,38 @@ fn person_key<'a>(get: &impl Fn(RegKey) -> &'a str, idx: &Indexes) -> Option<Sea
 /// What one pass over the registry gave.
 pub type Streamed = (Hits, ReadStats, u64, ColumnMap);
 
+/// A Parquet registry: the rows come from [`crate::columnar`] a row group at a time and go
+/// through the same probe as a CSV row.
+fn stream_parquet(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Streamed, Error> {
+    let mut hits = Hits::default();
+    hits.by_number.reserve(idx.by_number.len());
+    let mut bad = Vec::new();
+    let read = crate::columnar::read::stream_rows(
+        info,
+        layout,
+        |line, get| probe_values(line, |k: RegKey| get(k as usize), idx),
+        |p| match p {
+            Probe::Hit(h) => hits.add(h),
+            Probe::Bad(b) => bad.push(b),
+            Probe::Miss => {}
+        },
+    )?;
+    hits.bad_lines = read.recorded_bad_lines;
+    hits.bad_lines.append(&mut bad);
+    hits.bad_lines.sort_by_key(|b| b.line);
+    hits.count_held();
+    Ok((hits, read.stats, 1, read.columns))
+}
+
 /// Reads the registry once and returns the rows the indexes asked for. `None` when the file was
 /// taken for UTF-8 from its first bytes ([`FileInfo::provisional`]) and a later line is not:
 /// the caller decides on the whole file and streams it again.
+///
+/// A Parquet file (magic bytes `PAR1`, see [`crate::columnar`]) is read by row groups instead.
 pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<Streamed>, Error> {
+    if crate::columnar::is_parquet(&info.path, &info.display)? {
+        return stream_parquet(info, layout, idx).map(Some);
+    }
     let reader = RecordReader::open(info)?;
     let columns = layout.resolve(&info.display, &reader.header)?;
     let header_line = reader.header_line;
@@ -299,28 +364,13 @@ pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<
         reader,
         info.provisional,
         |fields| probe(fields, enc, &columns, idx),
-        |found| {
-            let Found {
-                number,
-                person,
-                row,
-            } = found;
-            match (number, person) {
-                (Some(n), Some(key)) => {
-                    hits.by_person.entry(key).or_default().push(row.clone());
-                    hits.by_number.entry(n).or_insert((row, 0)).1 += 1;
-                }
-                (Some(n), None) => hits.by_number.entry(n).or_insert((row, 0)).1 += 1,
-                (None, Some(key)) => hits.by_person.entry(key).or_default().push(row),
-                (None, None) => {}
-            }
-        },
+        |found| hits.add(found),
     )?;
     let Some((stats, bad)) = streamed else {
         return Ok(None);
     };
     hits.bad_lines = bad;
-    hits.rows_held = hits.by_number.len() + hits.by_person.values().map(Vec::len).sum::<usize>();
+    hits.count_held();
     Ok(Some((hits, stats, header_line, columns)))
 }
 

@@ -8,6 +8,8 @@
 
 mod check;
 mod cli;
+#[cfg(feature = "parquet")]
+mod columnar;
 mod eval;
 mod excel;
 mod fuzz_regressions;
