@@ -101,6 +101,17 @@ def registry_sql(data):
     return f"read_csv('{path}', header=true, all_varchar=true)"
 
 
+def write_verified_links(con, out):
+    """OUT/duckdb-links.csv: the records the DuckDB `verdict` table verified (mode 0600)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    links = out / "duckdb-links.csv"
+    con.execute(f"""COPY (SELECT file AS ファイル, line AS 行番号, number AS 個人番号 FROM verdict
+                        WHERE verdict = 'verified' ORDER BY file, line)
+                    TO '{str(links).replace("'", "''")}' (HEADER, DELIMITER ',')""")
+    os.chmod(links, 0o600)
+
+
 def run_duckdb(data, out):
     import duckdb
     import pyarrow as pa
@@ -130,13 +141,7 @@ def run_duckdb(data, out):
     """)
     t2 = time.perf_counter()
     counts = dict(con.execute("SELECT verdict, count(*) FROM verdict GROUP BY 1 ORDER BY 1").fetchall())
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    links = out / "duckdb-links.csv"
-    con.execute(f"""COPY (SELECT file AS ファイル, line AS 行番号, number AS 個人番号 FROM verdict
-                        WHERE verdict = 'verified' ORDER BY file, line)
-                    TO '{str(links).replace("'", "''")}' (HEADER, DELIMITER ',')""")
-    os.chmod(links, 0o600)
+    write_verified_links(con, out)
     print(json.dumps({"tool": "duckdb", "version": duckdb.__version__, "rows": roster.num_rows,
                       "read_rosters_s": round(t1 - t0, 2), "join_compare_s": round(t2 - t1, 2),
                       "verdicts": counts}, ensure_ascii=False))
@@ -194,13 +199,7 @@ def run_duckdb_sql(copies, data, out):
     """)
     t1 = time.perf_counter()
     counts = dict(con.execute("SELECT verdict, count(*) FROM verdict GROUP BY 1 ORDER BY 1").fetchall())
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    links = out / "duckdb-links.csv"
-    con.execute(f"""COPY (SELECT file AS ファイル, line AS 行番号, number AS 個人番号 FROM verdict
-                        WHERE verdict = 'verified' ORDER BY file, line)
-                    TO '{sql_str(links)}' (HEADER, DELIMITER ',')""")
-    os.chmod(links, 0o600)
+    write_verified_links(con, out)
     print(json.dumps({"tool": "duckdb-sql", "version": duckdb.__version__,
                       "read_join_compare_s": round(t1 - t0, 2), "verdicts": counts},
                      ensure_ascii=False))

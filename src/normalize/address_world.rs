@@ -101,22 +101,10 @@ fn name_number(town: &str) -> Option<(usize, usize, u64)> {
 }
 
 fn kanji_positional(n: u64) -> String {
-    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     if n == 0 {
         return "〇".into();
     }
-    let mut s = String::new();
-    for (unit, name) in [(1000, "千"), (100, "百"), (10, "十")] {
-        let d = (n / unit % 10) as usize;
-        if d > 0 {
-            if d > 1 {
-                s.push_str(D[d]);
-            }
-            s.push_str(name);
-        }
-    }
-    s.push_str(D[(n % 10) as usize]);
-    s
+    super::towns::positional(n).unwrap_or_else(|| n.to_string())
 }
 
 fn run_world() -> Vec<(&'static str, Tally)> {

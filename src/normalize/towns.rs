@@ -143,7 +143,7 @@ fn is_kanji_numeral(c: char) -> bool {
 }
 
 /// Positional kanji of `n` (21 → 二十一, 10 → 十, 110 → 百十); None above 9999.
-fn positional(n: u64) -> Option<String> {
+pub(crate) fn positional(n: u64) -> Option<String> {
     if n == 0 || n > 9999 {
         return None;
     }
