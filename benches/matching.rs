@@ -14,12 +14,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use totsugo::cmd::r#match::run;
 use totsugo::log::{Log, Verbosity};
 use totsugo::matching::registry::{Indexes, parse_birth, parse_number, parse_sex};
 use totsugo::matching::{FieldMode, MatchConfig};
 use totsugo::normalize::address::{address_key, compare_address};
 use totsugo::normalize::name::{compare_name, kana_key, name_key};
-use totsugo::pipeline::run_match as run;
 use totsugo::report::OutputEncoding;
 use totsugo::rules::RuleContext;
 use totsugo::rules::date::Ymd;

@@ -15,6 +15,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use totsugo::cmd::validate::run;
 use totsugo::ingest::{Block, Encoding, FieldScratch, FileInfo, RecordReader, decode_field};
 use totsugo::log::{Log, Verbosity};
 use totsugo::report::OutputEncoding;
@@ -22,7 +23,7 @@ use totsugo::rules::RuleContext;
 use totsugo::rules::check_digit::{mhlw_check_digit, my_number_check_digit};
 use totsugo::rules::date::Ymd;
 use totsugo::schema::{Layout, LayoutKind};
-use totsugo::validate::{ValidateConfig, run};
+use totsugo::validate::ValidateConfig;
 
 fn main() {
     divan::main();

@@ -9,21 +9,21 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::cmd::{self, run::JobConfig};
 use crate::config::{self, RunFile};
 use crate::error::Error;
-use crate::eval::{self, EvalConfig};
+use crate::eval::EvalConfig;
 use crate::exit::{self, Outcome};
 use crate::ingest::Encoding;
-use crate::job::{self, JobConfig};
 use crate::log::{Log, Verbosity};
 use crate::matching::{FieldMode, MatchConfig};
-use crate::pipeline::{self, PipelineConfig};
+use crate::pipeline::PipelineConfig;
 use crate::report::OutputEncoding;
 use crate::rules::RuleContext;
 use crate::rules::date::Ymd;
 use crate::schema::{Layout, LayoutKind};
-use crate::synth::{self, GenConfig, GenOutputs};
-use crate::validate::{self, ValidateConfig};
+use crate::synth::{GenConfig, GenOutputs};
+use crate::validate::ValidateConfig;
 
 const AFTER_HELP: &str = "\
 出力（--out のフォルダ、すべてモード 0600、一時ファイルから改名して置き換え）:
@@ -643,30 +643,6 @@ pub fn run(
     exit::code(&result)
 }
 
-#[cfg(feature = "parquet")]
-fn prepare(a: &PrepareArgs, layout: &Layout, log: &mut Log) -> Result<Outcome, Error> {
-    let started = std::time::Instant::now();
-    let p =
-        crate::columnar::prepare::prepare(&a.registry, &a.out, layout, encoding(a.encoding), log)?;
-    log.info(format!(
-        "{}: {} 行（{} バイト）を {:.1} 秒で Parquet にしました（{} バイト、読めない行 {}）→ {}",
-        a.registry.display(),
-        p.rows,
-        p.stats.bytes,
-        started.elapsed().as_secs_f64(),
-        p.bytes_written,
-        p.bad_lines.len(),
-        a.out.display()
-    ));
-    Ok(Outcome { worst: None })
-}
-
-#[cfg(not(feature = "parquet"))]
-fn prepare(a: &PrepareArgs, _layout: &Layout, _log: &mut Log) -> Result<Outcome, Error> {
-    let _ = encoding(a.encoding);
-    Err(crate::columnar::not_built(&a.out.display().to_string()))
-}
-
 fn encoding(e: EncodingArg) -> Option<Encoding> {
     match e {
         EncodingArg::Auto => None,
@@ -696,7 +672,7 @@ fn dispatch(
     match command {
         Command::Validate(a) => {
             let cfg = a.into_config(&[LayoutKind::Roster])?;
-            pool.install(|| validate::run(&cfg, log))
+            pool.install(|| cmd::validate::run(&cfg, log))
         }
         Command::Match(a) => {
             let wanted = [LayoutKind::Roster, LayoutKind::Registry];
@@ -711,7 +687,7 @@ fn dispatch(
                     FieldMode::Five
                 },
             };
-            pool.install(|| pipeline::run_match(&cfg, log))
+            pool.install(|| cmd::r#match::run(&cfg, log))
         }
         Command::Check(a) => {
             let wanted = [
@@ -734,15 +710,17 @@ fn dispatch(
                 insurance_layout,
                 checks: true,
             };
-            pool.install(|| pipeline::run(&cfg, log))
+            pool.install(|| cmd::check::run(&cfg, log))
         }
         Command::Run(a) => {
             let cfg = a.into_config(file)?;
-            pool.install(|| job::run(&cfg, log))
+            pool.install(|| cmd::run::run(&cfg, log))
         }
         Command::Prepare(a) => {
             let layout = layout(LayoutKind::Registry, &a.schema, &[LayoutKind::Registry])?;
-            pool.install(|| prepare(&a, &layout, log))
+            pool.install(|| {
+                cmd::prepare::run(&a.registry, &a.out, &layout, encoding(a.encoding), log)
+            })
         }
         Command::Eval(a) => {
             let cfg = EvalConfig {
@@ -750,14 +728,9 @@ fn dispatch(
                 out: a.out,
                 json: a.json,
             };
-            eval::run(&cfg, stdout, log)
+            cmd::eval::run(&cfg, stdout, log)
         }
         Command::Gen(a) => {
-            if a.problem_rate + a.variation_rate > 1.0 {
-                return Err(Error::Usage(
-                    "--problem-rate と --variation-rate の和は 1 以下です".into(),
-                ));
-            }
             let cfg = GenConfig {
                 out: a.out,
                 residents: a.residents,
@@ -775,24 +748,7 @@ fn dispatch(
             let outputs = GenOutputs {
                 insurance: !a.no_insurance,
             };
-            let started = std::time::Instant::now();
-            let stats = pool.install(|| synth::run_with(&cfg, outputs))?;
-            let secs = started.elapsed().as_secs_f64();
-            let insurance = if outputs.insurance {
-                format!("、他制度資格 {} 行", stats.insurance_rows)
-            } else {
-                String::new()
-            };
-            log.info(format!(
-                "住基 {} 行、名簿 {} 行（{} ファイル）{insurance}、正解 {} 件を {:.1} 秒で書きました → {}",
-                stats.registry_rows,
-                stats.roster_rows,
-                cfg.offices,
-                stats.truth.values().sum::<u64>(),
-                secs,
-                cfg.out.display()
-            ));
-            Ok(Outcome { worst: None })
+            pool.install(|| cmd::r#gen::run(&cfg, outputs, log))
         }
     }
 }

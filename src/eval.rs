@@ -510,13 +510,6 @@ struct Json<'a> {
 
 /// `totsugo eval`: reads, scores, prints the table to `stdout` and writes eval.json.
 pub fn run(cfg: &EvalConfig, stdout: &mut dyn Write, log: &mut Log) -> Result<Outcome, Error> {
-    // The run's folder, held while its outputs are read and eval.json is written: a run
-    // starting there now waits its turn (exit 2) instead of replacing them mid-read.
-    let _claimed = if cfg.out.is_dir() {
-        Some(crate::report::lock::claim(&cfg.out, None, log)?)
-    } else {
-        None
-    };
     let truth = read_truth(&cfg.truth)?;
     let found = read_findings(&cfg.out.join("findings.csv"))?;
     let (rosters, records) = read_rosters(&cfg.out.join("summary.json"))?;

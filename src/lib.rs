@@ -20,7 +20,9 @@
 //! - [`matching`]: registry streaming and the verdicts M00–M42.
 //! - [`flag`]: number linkage L01–L05 and duplicate coverage D01–D05 (`check`).
 //! - [`pipeline`]: one run of ingest → match → flag → write, shared by `match`, `check`, `run`.
-//! - [`job`]: the `run` command: lock, baseline (N01/N02), pipeline, next baseline.
+//! - [`cmd`]: one file per command (`validate`, `match`, `check`, `run`, `prepare`, `gen`,
+//!   `eval`), each wiring the stages; `cmd::run` adds the lock, baseline (N01/N02) and next
+//!   baseline.
 //! - [`state`]: the nightly baseline (N01/N02) (`run --state`).
 //! - [`synth`]: the synthetic-data generator (`gen`).
 //! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
@@ -33,6 +35,7 @@
 
 pub mod cancel;
 pub mod cli;
+pub mod cmd;
 pub mod columnar;
 pub mod config;
 pub mod error;
@@ -41,7 +44,6 @@ pub mod exit;
 pub mod findings;
 pub mod flag;
 pub mod ingest;
-pub mod job;
 pub mod log;
 pub mod matching;
 pub mod normalize;

@@ -113,31 +113,6 @@ fn explain_address_variants(recs: &[Rec], verdicts: &[Verdict], files: &[String]
     }
 }
 
-/// `match` and `check`: the output folder claimed (0700, locked, a killed run's temp files
-/// removed) for one run.
-pub fn run(cfg: &PipelineConfig, log: &mut Log) -> Result<Outcome, Error> {
-    let claimed = crate::report::lock::claim(&cfg.roster.out, None, log)?;
-    let ran = run_with(cfg, None, log).map(|r| r.outcome);
-    drop(claimed);
-    ran
-}
-
-/// `totsugo match`: the pipeline with the registry and without the cross-record checks.
-pub fn run_match(cfg: &crate::matching::MatchConfig, log: &mut Log) -> Result<Outcome, Error> {
-    run(
-        &PipelineConfig {
-            command: "match",
-            roster: cfg.roster.clone(),
-            registry: Some((cfg.registry.clone(), cfg.registry_layout.clone())),
-            fields: cfg.fields,
-            insurance: Vec::new(),
-            insurance_layout: crate::schema::Layout::builtin(crate::schema::LayoutKind::Insurance),
-            checks: false,
-        },
-        log,
-    )
-}
-
 /// One run; with `nightly`, N01/N02 against the baseline and the next baseline built.
 pub fn run_with(
     cfg: &PipelineConfig,

@@ -444,11 +444,15 @@ struct Outputs {
     corrections_dir: tempfile::TempDir,
 }
 
-pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
+/// Checks every roster and writes the outputs into `cfg.out`, which the caller has claimed
+/// ([`crate::cmd::validate`]). A file taken for UTF-8 on its first bytes that turns out not to
+/// be is read again as a whole (nothing of the first attempt was committed).
+pub fn check_and_write(
+    cfg: &ValidateConfig,
+    acks: &Option<crate::report::ack::Acks>,
+    log: &mut Log,
+) -> Result<Outcome, Error> {
     let started = Instant::now();
-    // The output folder, claimed for this run (0700, locked, a killed run's temp files gone).
-    let _claimed = crate::report::lock::claim(&cfg.out, None, log)?;
-    let acks = read_acks(cfg, log)?;
     // Files whose encoding must be decided on the whole file (see `FileInfo::provisional`).
     let mut full_sniff = vec![false; cfg.rosters.len()];
     loop {
@@ -456,7 +460,7 @@ pub fn run(cfg: &ValidateConfig, log: &mut Log) -> Result<Outcome, Error> {
             "名簿",
             crate::progress::total_size(cfg.rosters.iter().map(|p| p.as_path())),
         );
-        let attempt = run_once(cfg, log, started, &full_sniff, &acks);
+        let attempt = run_once(cfg, log, started, &full_sniff, acks);
         drop(stage);
         match attempt? {
             Attempt::Done(outcome) => return Ok(outcome),
