@@ -113,6 +113,45 @@ fn explain_address_variants(recs: &[Rec], verdicts: &[Verdict], files: &[String]
     }
 }
 
+/// The registry stage's result: the file as sniffed, its layout, the rows the rosters asked
+/// for, what the reader counted, and where its columns are.
+struct RegistryStage<'a> {
+    info: FileInfo,
+    layout: &'a crate::schema::Layout,
+    hits: Hits,
+    stats: ingest::ReadStats,
+    header_line: u64,
+    columns: crate::schema::ColumnMap,
+}
+
+/// Stage 2: the registry streamed once against what the rosters need.
+fn registry_stage<'a>(
+    path: &std::path::Path,
+    display: &str,
+    layout: &'a crate::schema::Layout,
+    recs: &[Rec],
+    log: &mut Log,
+) -> Result<RegistryStage<'a>, Error> {
+    let stage = crate::progress::Stage::start("住基", crate::progress::total_size([path]));
+    let (info, (hits, stats, header_line, columns)) = stream_registry(path, display, layout, recs)?;
+    drop(stage);
+    log.info(format!(
+        "{}: {} 行（{}）を照合、保持した住基行 {}",
+        info.display,
+        stats.records,
+        info.encoding.label(),
+        hits.rows_held
+    ));
+    Ok(RegistryStage {
+        info,
+        layout,
+        hits,
+        stats,
+        header_line,
+        columns,
+    })
+}
+
 /// One run; with `nightly`, N01/N02 against the baseline and the next baseline built.
 pub fn run_with(
     cfg: &PipelineConfig,
@@ -159,30 +198,19 @@ pub fn run_with(
 
     // 2. Registry.
     let registry = match &cfg.registry {
-        Some((path, layout)) => {
-            let stage = crate::progress::Stage::start(
-                "住基",
-                crate::progress::total_size([path.as_path()]),
-            );
-            let (info, streamed) =
-                stream_registry(path, &files[registry_fi as usize], layout, &recs)?;
-            drop(stage);
-            let (hits, stats, header_line, columns) = streamed;
-            log.info(format!(
-                "{}: {} 行（{}）を照合、保持した住基行 {}",
-                info.display,
-                stats.records,
-                info.encoding.label(),
-                hits.rows_held
-            ));
-            Some((info, layout, hits, stats, header_line, columns))
-        }
+        Some((path, layout)) => Some(registry_stage(
+            path,
+            &files[registry_fi as usize],
+            layout,
+            &recs,
+            log,
+        )?),
         None => None,
     };
-    let verdicts: Option<Vec<Verdict>> = registry.as_ref().map(|(_, _, hits, ..)| {
+    let verdicts: Option<Vec<Verdict>> = registry.as_ref().map(|r| {
         recs.par_iter()
             .with_min_len(1024)
-            .map(|r| verdict::decide(r, hits, cfg.fields))
+            .map(|rec| verdict::decide(rec, &r.hits, cfg.fields))
             .collect()
     });
     if registry.is_some() {
@@ -200,9 +228,7 @@ pub fn run_with(
         let input = CheckInput {
             recs: &recs,
             verdicts: verdicts.as_deref(),
-            registry: registry
-                .as_ref()
-                .map(|(info, layout, ..)| (info, *layout, registry_fi)),
+            registry: registry.as_ref().map(|r| (&r.info, r.layout, registry_fi)),
             files: &files,
             unmask: rc.rules.unmask,
             fields: cfg.fields,
@@ -391,8 +417,8 @@ pub fn run_with(
     }
     // Reference lines (registry, insurance) that could not be read.
     let mut bad: Vec<(u32, &ingest::stream::BadLine)> = Vec::new();
-    if let Some((_, _, hits, ..)) = &registry {
-        bad.extend(hits.bad_lines.iter().map(|b| (registry_fi, b)));
+    if let Some(r) = &registry {
+        bad.extend(r.hits.bad_lines.iter().map(|b| (registry_fi, b)));
     }
     if let Some(scan) = &insurance_scan {
         bad.extend(scan.bad_lines.iter().map(|(fi, b)| (*fi, b)));
@@ -458,17 +484,17 @@ pub fn run_with(
         });
     }
     let mut rows_kept = None;
-    if let Some((info, layout, hits, stats, header_line, columns)) = &registry {
+    if let Some(r) = &registry {
         input_summaries.push(InputSummary::new(
             "registry",
-            info,
-            stats,
-            *header_line,
-            hits.bad_lines.len() as u64,
-            columns,
-            &layout.origin,
+            &r.info,
+            &r.stats,
+            r.header_line,
+            r.hits.bad_lines.len() as u64,
+            &r.columns,
+            &r.layout.origin,
         ));
-        rows_kept = Some(hits.rows_held as u64);
+        rows_kept = Some(r.hits.rows_held as u64);
     }
     for i in &insurance_inputs {
         input_summaries.push(InputSummary::new(
