@@ -224,7 +224,7 @@ pub fn run_with(
     crate::cancel::check()?;
 
     // 3. Cross-record checks.
-    let (flags, insurance_inputs, insurance_scan) = if cfg.checks {
+    let checked = if cfg.checks {
         let input = CheckInput {
             recs: &recs,
             verdicts: verdicts.as_deref(),
@@ -237,17 +237,25 @@ pub fn run_with(
             "他制度資格",
             crate::progress::total_size(cfg.insurance.iter().map(|p| p.as_path())),
         );
-        let (flags, ins_inputs, scan) = flag::run(
+        flag::run(
             &input,
             &insurance_infos,
             &cfg.insurance_layout,
             started,
             &mut marks,
-        )?;
-        (flags, ins_inputs, scan)
+        )?
     } else {
-        (Flags::default(), Vec::new(), None)
+        flag::Checked {
+            flags: Flags::default(),
+            insurance_inputs: Vec::new(),
+            insurance_scan: None,
+        }
     };
+    let flag::Checked {
+        flags,
+        insurance_inputs,
+        insurance_scan,
+    } = checked;
     if let Some(scan) = &insurance_scan
         && scan.not_comparable > 0
     {

@@ -1207,6 +1207,14 @@ fn own_registry_row<'h>(
     found.next().is_none().then_some(first)
 }
 
+/// What the check stage gives the output stage: the findings and proposals, the insurance
+/// files as read (for summary.json) and what their scan counted.
+pub(crate) struct Checked {
+    pub flags: Flags,
+    pub insurance_inputs: Vec<insurance::InsuranceInput>,
+    pub insurance_scan: Option<InsuranceScan>,
+}
+
 /// The whole check stage: persons, the registry pass for L04, the insurance files, then every
 /// code.
 /// `marks` gets the elapsed time (from `started`) at the end of each part.
@@ -1216,7 +1224,7 @@ pub(crate) fn run(
     insurance_layout: &Layout,
     started: std::time::Instant,
     marks: &mut Vec<(&'static str, std::time::Duration)>,
-) -> Result<(Flags, Vec<insurance::InsuranceInput>, Option<InsuranceScan>), Error> {
+) -> Result<Checked, Error> {
     let mut checker = Checker::new(input);
     marks.push(("check_persons", started.elapsed()));
     checker.same_number();
@@ -1257,7 +1265,11 @@ pub(crate) fn run(
     };
     let flags = checker.findings(scan.as_ref());
     marks.push(("check", started.elapsed()));
-    Ok((flags, inputs, scan))
+    Ok(Checked {
+        flags,
+        insurance_inputs: inputs,
+        insurance_scan: scan,
+    })
 }
 
 #[cfg(test)]
