@@ -27,6 +27,7 @@
 //! - [`synth`]: the synthetic-data generator (`gen`).
 //! - [`eval`]: the accuracy harness (`eval`): a run's findings against the generator's truth.
 //! - [`findings`]: the closed set of codes, severities, actions, masking.
+//! - [`record`]: the roster record handed between stages (`Kept`, `Rec`).
 //! - [`report`]: the only writer of files (atomic, mode 0600), and the lock of the folders a
 //!   run writes.
 //! - [`columnar`]: Parquet at the boundary (feature `parquet`): a Parquet registry, `prepare`,
@@ -49,6 +50,7 @@ pub mod matching;
 pub mod normalize;
 pub mod pipeline;
 pub mod progress;
+pub mod record;
 pub mod report;
 pub mod rules;
 pub mod schema;

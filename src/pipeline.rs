@@ -25,7 +25,8 @@ use crate::ingest::{self, FileInfo};
 use crate::log::Log;
 use crate::matching::registry::{self, Hits, Indexes};
 use crate::matching::verdict::{self, FieldMode, Verdict};
-use crate::matching::{CorrectionsOut, Rec, read_rosters};
+use crate::matching::{CorrectionsOut, read_rosters};
+use crate::record::Rec;
 use crate::report::csvout::RowFormatter;
 use crate::report::findings::FindingsWriter;
 use crate::report::results::{ResultRow, ResultsWriter};
@@ -797,7 +798,7 @@ fn stream_registry(
     path: &std::path::Path,
     display: &str,
     layout: &Layout,
-    recs: &[crate::matching::Rec],
+    recs: &[Rec],
 ) -> Result<(FileInfo, Streamed), Error> {
     let mut idx = Indexes::default();
     for (i, r) in recs.iter().enumerate() {

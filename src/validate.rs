@@ -6,7 +6,7 @@
 //! (V15), counts, and streams rows to the output files. Output order is file, line, code,
 //! whatever the thread count.
 
-use crate::ingest::{PackedStr, RawRecord};
+use crate::ingest::RawRecord;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ use crate::ingest::{
     self, Block, Encoding, FieldScratch, Fields, FileInfo, ReadStats, RecordReader, Span,
 };
 use crate::log::Log;
+use crate::record::Kept;
 use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
 use crate::report::findings::FindingsWriter;
 use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
@@ -66,26 +67,6 @@ pub(crate) enum Checked {
         /// Only when the caller asked (matching needs every row's values).
         kept: Option<Box<Kept>>,
     },
-}
-
-/// A row's values after the safe fixes (trimmed; contract order), packed in one allocation,
-/// and its fields as read. Matching holds one per roster row (up to 2 million).
-pub(crate) struct Kept {
-    values: PackedStr<KEYS>,
-    pub record: RawRecord,
-}
-
-impl Kept {
-    pub fn new(values: [&str; KEYS], record: RawRecord) -> Kept {
-        Kept {
-            values: PackedStr::new(values),
-            record,
-        }
-    }
-
-    pub fn value(&self, k: RosterKey) -> &str {
-        self.values.get(k.index())
-    }
 }
 
 pub(crate) struct RowDetail {

@@ -15,16 +15,15 @@ pub(crate) mod verdict;
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::findings::{Action, Finding, Source};
+use crate::findings::{Action, Source};
 use crate::ingest::{self, Span};
 use crate::log::Log;
+use crate::record::Rec;
 use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
-use crate::rules::check_digit::my_number_is_valid;
 use crate::schema::{Layout, RosterKey};
 use crate::validate::{
-    Checked, DupMap, FileCtx, Kept, RowSink, ValidateConfig, row_findings, unreadable_findings,
+    Checked, DupMap, FileCtx, RowSink, ValidateConfig, row_findings, unreadable_findings,
 };
-use registry::parse_number;
 pub use verdict::{FieldMode, Verdict};
 
 /// Everything `match` needs, already checked.
@@ -35,51 +34,6 @@ pub struct MatchConfig {
     pub registry: PathBuf,
     pub registry_layout: Layout,
     pub fields: FieldMode,
-}
-
-/// One roster record, held from the roster pass to the output.
-pub(crate) struct Rec {
-    pub source: Source,
-    /// 保険者番号 and 受給者番号 of a line that could not be read (a read one has them in `kept`).
-    unreadable_ids: Option<Box<[String; 2]>>,
-    /// Entry-rule findings (V01–V16), in output order.
-    pub findings: Vec<Finding>,
-    /// 処理区分 the entry rules ask for (None: nothing to change).
-    pub v_action: Option<Action>,
-    /// None for a line that could not be read (V14/V16): 判定 `-`.
-    pub kept: Option<Box<Kept>>,
-    /// The row repeats an earlier one (V15): its corrections are the first one's.
-    pub duplicate: bool,
-}
-
-impl Rec {
-    pub fn insurer_no(&self) -> &str {
-        match &self.kept {
-            Some(k) => k.value(RosterKey::InsurerNo),
-            None => self.unreadable_ids.as_ref().map_or("", |i| &i[0]),
-        }
-    }
-
-    pub fn recipient_no(&self) -> &str {
-        match &self.kept {
-            Some(k) => k.value(RosterKey::RecipientNo),
-            None => self.unreadable_ids.as_ref().map_or("", |i| &i[1]),
-        }
-    }
-
-    pub(crate) fn value(&self, k: RosterKey) -> &str {
-        self.kept.as_ref().map_or("", |kept| kept.value(k))
-    }
-
-    pub(crate) fn usable_number(&self) -> Option<u64> {
-        usable_number(self)
-    }
-}
-
-/// A record's 個人番号 when it can be used for matching (12 digits, check digit right).
-pub(crate) fn usable_number(rec: &Rec) -> Option<u64> {
-    let v = rec.value(RosterKey::MyNumber);
-    my_number_is_valid(v).then(|| parse_number(v)).flatten()
 }
 
 /// Collects the roster rows.
