@@ -30,17 +30,11 @@ pub mod write;
 #[cfg(not(feature = "parquet"))]
 pub mod read {
     //! Without the `parquet` feature: a Parquet registry is refused (exit 2).
+    pub use super::RowsRead;
     use crate::error::Error;
-    use crate::ingest::stream::{BadLine, Probe};
-    use crate::ingest::{FileInfo, ReadStats};
-    use crate::schema::{ColumnMap, Layout};
-
-    /// See the feature's `stream_rows`.
-    pub struct RowsRead {
-        pub stats: ReadStats,
-        pub recorded_bad_lines: Vec<BadLine>,
-        pub columns: ColumnMap,
-    }
+    use crate::ingest::FileInfo;
+    use crate::ingest::stream::Probe;
+    use crate::schema::Layout;
 
     pub fn stream_rows<P, F>(
         info: &FileInfo,
@@ -54,6 +48,14 @@ pub mod read {
     {
         Err(super::not_built(&info.display))
     }
+}
+
+/// What `read::stream_rows` read besides the rows: the file's counts and hash, the unreadable
+/// lines `prepare` recorded, and where the layout's fields are (with or without the feature).
+pub struct RowsRead {
+    pub stats: crate::ingest::ReadStats,
+    pub recorded_bad_lines: Vec<crate::ingest::stream::BadLine>,
+    pub columns: crate::schema::ColumnMap,
 }
 
 /// The first (and last) four bytes of every Parquet file.

@@ -311,13 +311,7 @@ fn hash_file(info: &FileInfo) -> Result<(u64, String), Error> {
     Ok((n_total, digest.iter().map(|b| format!("{b:02x}")).collect()))
 }
 
-/// What [`stream_rows`] read besides the rows: the file's counts and hash, the unreadable
-/// lines `prepare` recorded, and where the layout's fields are.
-pub struct RowsRead {
-    pub stats: ReadStats,
-    pub recorded_bad_lines: Vec<BadLine>,
-    pub columns: ColumnMap,
-}
+pub use super::RowsRead;
 
 /// Reads the whole registry once, a row group at a time. `probe` sees every row in parallel:
 /// its line and its fields by layout index (trimmed; "" where the file has no such column); a
