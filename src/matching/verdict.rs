@@ -1,13 +1,13 @@
 //! One roster record's verdict (M00–M42) from its field comparisons, exactly as the contract's
 //! "Verdict from field results" says.
 
-use super::Rec;
 use super::registry::{Hits, RegRow, parse_birth, parse_sex};
 use crate::findings::mask::show_my_number;
 use crate::findings::{Action, Code, Finding};
 use crate::normalize::FieldMatch;
 use crate::normalize::address::compare_address;
 use crate::normalize::name::{compare_kana, compare_name, name_key};
+use crate::record::Rec;
 use crate::rules::date::Ymd;
 use crate::schema::RosterKey;
 

@@ -168,6 +168,49 @@ pub fn file_names(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// Replaces `out/corrections` with the folder built in this run, so it holds exactly this
+/// run's correction files (a stale file from an earlier run could be re-imported by mistake).
+pub(crate) fn swap_dir(out: &Path, built: tempfile::TempDir) -> Result<(), Error> {
+    let final_dir = out.join("corrections");
+    let werr = |source| Error::Write {
+        path: final_dir.display().to_string(),
+        source,
+    };
+    let built = built.keep();
+    if final_dir.exists() && exchange(&built, &final_dir).is_ok() {
+        // One atomic step: the old folder is now where the new one was built.
+        std::fs::remove_dir_all(&built).map_err(werr)?;
+    } else if final_dir.exists() {
+        // No RENAME_EXCHANGE here (not Linux, or a filesystem without it): two renames. A
+        // kill between them leaves the old folder as .totsugo-old-corrections-*, which the
+        // next run puts back (report::lock::claim).
+        let old = crate::report::lock::private_tempdir(".totsugo-old-corrections-", out)
+            .map_err(werr)?
+            .keep();
+        // rename() replaces an empty folder; move the old one aside first.
+        std::fs::remove_dir(&old).map_err(werr)?;
+        std::fs::rename(&final_dir, &old).map_err(werr)?;
+        std::fs::rename(&built, &final_dir).map_err(werr)?;
+        std::fs::remove_dir_all(&old).map_err(werr)?;
+    } else {
+        std::fs::rename(&built, &final_dir).map_err(werr)?;
+    }
+    super::atomic::sync_dir(&final_dir);
+    Ok(())
+}
+
+/// Swaps two paths atomically (Linux renameat2 with RENAME_EXCHANGE).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

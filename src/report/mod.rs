@@ -4,7 +4,10 @@
 //!
 //! - `atomic.rs`: temp file + fsync + rename.
 //! - `csvout.rs`: CSV rows in UTF-8 (with or without BOM) or CP932, LF or CRLF.
+//! - `outputs.rs`: the output stage that `validate` and the pipeline share: every file of a run
+//!   open while it goes, the counters behind summary.json, and the commit of them all.
 //! - `findings.rs`: `findings.csv` rows (My Numbers masked at this boundary).
+//! - `results.rs`: `results.csv`, one row per record matched.
 //! - `corrections.rs`: `corrections.csv` and `corrections/<roster>` in the roster's own layout.
 //! - `summary.rs`: `summary.json`.
 //! - `html.rs`: `report.html`, the page for office staff (from the summary and the first
@@ -21,6 +24,7 @@ pub mod csvout;
 pub mod findings;
 pub mod html;
 pub mod lock;
+pub mod outputs;
 pub mod results;
 pub mod summary;
 pub mod workbook;

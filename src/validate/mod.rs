@@ -8,8 +8,7 @@
 
 use crate::ingest::RawRecord;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -19,18 +18,23 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::exit::Outcome;
-use crate::findings::{Action, Code, Finding, Severity, Source};
+use crate::findings::{Action, Code, Finding, Source};
 use crate::ingest::{
     self, Block, Encoding, FieldScratch, Fields, FileInfo, ReadStats, RecordReader, Span,
 };
 use crate::log::Log;
 use crate::record::Kept;
-use crate::report::corrections::{ReviewCorrections, RosterCorrections, file_names};
-use crate::report::findings::FindingsWriter;
-use crate::report::summary::{InputSummary, OfficeCounts, Summary, Totals, stage_timings};
-use crate::report::{OutputEncoding, atomic};
+use crate::report::OutputEncoding;
+use crate::report::outputs::{
+    Correction, Outputs, OutputsConfig, ParquetHook, RosterShape, Written,
+};
+use crate::report::summary::{InputSummary, Summary, stage_timings};
 use crate::rules::{self, Issue, RowCheck, RuleContext};
 use crate::schema::{ColumnMap, Layout, RosterKey};
+
+mod collect;
+
+pub(crate) use collect::{RosterInput, Rosters, read_rosters};
 
 /// Everything `validate` needs, already checked.
 #[derive(Debug, Clone)]
@@ -352,79 +356,6 @@ impl DupMap {
     }
 }
 
-/// FNV-1a for the per-office map: its keys are short (8 digits) and it is probed once per row,
-/// where SipHash's setup cost showed in the profile.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-/// Run-wide counters for the summary.
-#[derive(Default)]
-pub(crate) struct Counts {
-    totals: Totals,
-    by_code: HashMap<Code, u64>,
-    by_office: HashMap<String, OfficeCounts, std::hash::BuildHasherDefault<Fnv>>,
-    worst: Option<Severity>,
-}
-
-impl Counts {
-    fn finding(&mut self, f: &Finding) {
-        self.totals.findings += 1;
-        match f.severity() {
-            Severity::Error => self.totals.errors += 1,
-            Severity::Warning => self.totals.warnings += 1,
-            Severity::Info => self.totals.info += 1,
-        }
-        self.worst = self.worst.max(Some(f.severity()));
-        *self.by_code.entry(f.code).or_default() += 1;
-        *self
-            .office(&f.insurer_no)
-            .by_code
-            .entry(f.code.as_str().to_string())
-            .or_default() += 1;
-    }
-
-    fn office(&mut self, insurer_no: &str) -> &mut OfficeCounts {
-        let key = if insurer_no.is_empty() {
-            "(空欄)"
-        } else {
-            insurer_no
-        };
-        // Look up before allocating a key: this runs once per row.
-        if !self.by_office.contains_key(key) {
-            self.by_office
-                .insert(key.to_string(), OfficeCounts::default());
-        }
-        self.by_office
-            .get_mut(key)
-            .expect("office entry inserted above")
-    }
-}
-
-/// Output files of a run, open while it goes.
-struct Outputs {
-    findings: FindingsWriter,
-    corrections: ReviewCorrections,
-    /// `corrections/` being built under a temporary name in the output folder.
-    corrections_dir: tempfile::TempDir,
-}
-
 /// Checks every roster and writes the outputs into `cfg.out`, which the caller has claimed
 /// ([`crate::cmd::validate`]). A file taken for UTF-8 on its first bytes that turns out not to
 /// be is read again as a whole (nothing of the first attempt was committed).
@@ -484,35 +415,25 @@ fn run_once(
     acks: &Option<crate::report::ack::Acks>,
 ) -> Result<Attempt, Error> {
     let out = &cfg.out;
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.display().to_string(),
-        source,
-    })?;
     let files: Vec<String> = cfg
         .rosters
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let names = file_names(&cfg.rosters);
-    let mut outputs = Outputs {
-        findings: FindingsWriter::create(
-            &out.join("findings.csv"),
-            cfg.output_encoding,
-            !cfg.rules.unmask,
-            acks.clone(),
-            cfg.rules.as_of,
-        )?,
-        corrections: ReviewCorrections::create(&out.join("corrections.csv"), cfg.output_encoding)?,
-        corrections_dir: crate::report::lock::private_tempdir(".totsugo-corrections-", out)
-            .map_err(|source| Error::Write {
-                path: out.display().to_string(),
-                source,
-            })?,
-    };
-    let mut counts = Counts::default();
+    let mut outputs = Outputs::create(OutputsConfig {
+        out,
+        encoding: cfg.output_encoding,
+        unmask: cfg.rules.unmask,
+        acks: acks.clone(),
+        as_of: cfg.rules.as_of,
+        results: false,
+        rosters: &cfg.rosters,
+        parquet: cfg
+            .parquet
+            .then_some(crate::columnar::review_parquet as ParquetHook),
+    })?;
     let mut inputs = Vec::new();
     let mut seen = DupMap::default();
-    let mut replaced = 0;
     for (fi, path) in cfg.rosters.iter().enumerate() {
         let info = if full_sniff[fi] {
             ingest::sniff_full(path, &files[fi])?
@@ -522,20 +443,24 @@ fn run_once(
         if let Some(note) = &info.note {
             log.warn(format!("{}: {note}", info.display));
         }
-        let Some(mut summary) = validate_file(
-            cfg,
-            fi as u32,
-            &info,
-            &names[fi],
-            &files,
-            &mut outputs,
-            &mut counts,
-            &mut seen,
-            &mut replaced,
-        )?
+        let mut sink = ValidateSink {
+            outputs: &mut outputs,
+            unreadable: 0,
+        };
+        let Some(scanned) = scan_file(cfg, fi as u32, &info, &files, &mut seen, false, &mut sink)?
         else {
             return Ok(Attempt::NotUtf8(fi));
         };
+        let unreadable = sink.unreadable;
+        let mut summary = InputSummary::new(
+            "roster",
+            &info,
+            &scanned.stats,
+            scanned.header_line,
+            unreadable,
+            &scanned.columns,
+            &cfg.layout.origin,
+        );
         if let Some(w) = summary.jisx0213.take() {
             log.warn(format!("{}: {w}", info.display));
         }
@@ -546,31 +471,30 @@ fn run_once(
             info.encoding.label(),
             if info.crlf { "CRLF" } else { "LF" },
             summary.unreadable_lines,
-            summary.corrections
+            outputs.roster_corrections(fi)
         ));
         inputs.push(summary);
     }
     let checked = started.elapsed();
-    counts.totals.corrections = outputs.corrections.rows();
-    replaced += outputs.findings.replaced();
-    let (samples, acknowledged) = outputs.findings.commit()?;
-    if cfg.parquet {
-        crate::columnar::review_parquet(out, &["findings"], cfg.output_encoding)?;
+    let Written {
+        mut counts,
+        samples,
+        acknowledged,
+        per_roster,
+        replaced,
+    } = outputs.finish()?;
+    for (summary, (file, n)) in inputs.iter_mut().zip(per_roster) {
+        summary.corrections_file = file;
+        summary.corrections = n;
     }
-    outputs.corrections.commit()?;
-    swap_corrections_dir(out, outputs.corrections_dir)?;
     let outcome = Outcome {
         worst: counts.worst,
     };
     let timings = stage_timings(&[("ingest_validate", checked), ("write", started.elapsed())]);
     let summary = Summary {
-        totals: counts.totals.clone(),
-        by_code: counts
-            .by_code
-            .iter()
-            .map(|(c, n)| (c.as_str().to_string(), *n))
-            .collect(),
-        by_office: counts.by_office.into_iter().collect(),
+        by_code: counts.by_code(),
+        by_office: counts.take_by_office(),
+        totals: counts.totals,
         inputs,
         output_replacements: replaced,
         acknowledged,
@@ -600,49 +524,6 @@ fn run_once(
     Ok(Attempt::Done(outcome))
 }
 
-/// Replaces `out/corrections` with the folder built in this run, so it holds exactly this
-/// run's correction files (a stale file from an earlier run could be re-imported by mistake).
-pub(crate) fn swap_corrections_dir(out: &Path, built: tempfile::TempDir) -> Result<(), Error> {
-    let final_dir = out.join("corrections");
-    let werr = |source| Error::Write {
-        path: final_dir.display().to_string(),
-        source,
-    };
-    let built = built.keep();
-    if final_dir.exists() && exchange(&built, &final_dir).is_ok() {
-        // One atomic step: the old folder is now where the new one was built.
-        std::fs::remove_dir_all(&built).map_err(werr)?;
-    } else if final_dir.exists() {
-        // No RENAME_EXCHANGE here (not Linux, or a filesystem without it): two renames. A
-        // kill between them leaves the old folder as .totsugo-old-corrections-*, which the
-        // next run puts back (report::lock::claim).
-        let old = crate::report::lock::private_tempdir(".totsugo-old-corrections-", out)
-            .map_err(werr)?
-            .keep();
-        // rename() replaces an empty folder; move the old one aside first.
-        std::fs::remove_dir(&old).map_err(werr)?;
-        std::fs::rename(&final_dir, &old).map_err(werr)?;
-        std::fs::rename(&built, &final_dir).map_err(werr)?;
-        std::fs::remove_dir_all(&old).map_err(werr)?;
-    } else {
-        std::fs::rename(&built, &final_dir).map_err(werr)?;
-    }
-    atomic::sync_dir(&final_dir);
-    Ok(())
-}
-
-/// Swaps two paths atomically (Linux renameat2 with RENAME_EXCHANGE).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
-    Err(std::io::ErrorKind::Unsupported.into())
-}
-
 /// One input file as the sinks see it.
 pub(crate) struct FileCtx<'a> {
     pub fi: u32,
@@ -668,15 +549,15 @@ pub(crate) trait RowSink: Send {
 pub(crate) struct Scanned {
     pub stats: ReadStats,
     pub header_line: u64,
+    /// The header row as read (a roster's correction file repeats it).
+    pub header: Vec<String>,
     pub columns: ColumnMap,
 }
 
 /// Writes validate's outputs as rows arrive.
 struct ValidateSink<'a> {
-    corrections_name: &'a str,
     outputs: &'a mut Outputs,
-    roster_out: Option<RosterCorrections>,
-    counts: &'a mut Counts,
+    /// Physical lines of this file reported as V14/V16.
     unreadable: u64,
 }
 
@@ -690,26 +571,10 @@ impl RowSink for ValidateSink<'_> {
         checked: Checked,
         duplicate_of: Option<Source>,
     ) -> Result<(), Error> {
-        let (fi, info, files, header, columns) =
-            (ctx.fi, ctx.info, ctx.files, ctx.header, ctx.columns);
-        let corrections_name = self.corrections_name;
         let outputs = &mut *self.outputs;
-        let roster_out = &mut self.roster_out;
-        let counts = &mut *self.counts;
-        let unreadable = &mut self.unreadable;
         let source = Source {
-            file: fi,
+            file: ctx.fi,
             line: span.line,
-        };
-        counts.totals.rows += 1;
-        // Only findings listed in findings.csv count (an acknowledged one does not).
-        // True when the finding was listed (not acknowledged).
-        let mut emit = |f: Finding, counts: &mut Counts| -> Result<bool, Error> {
-            let listed = outputs.findings.write(&f, files)?;
-            if listed {
-                counts.finding(&f);
-            }
-            Ok(listed)
         };
         let (office, recipient, detail) = match checked {
             Checked::Unreadable {
@@ -717,11 +582,11 @@ impl RowSink for ValidateSink<'_> {
                 insurer_no,
                 recipient_no,
             } => {
-                *unreadable += span.end_line - span.line + 1;
-                counts.totals.rows_with_findings += 1;
-                counts.office(&insurer_no).rows += 1;
+                self.unreadable += span.end_line - span.line + 1;
+                outputs.row(&insurer_no);
+                outputs.row_has_findings();
                 for f in unreadable_findings(source, issues, &insurer_no, &recipient_no) {
-                    emit(f, counts)?;
+                    outputs.finding(&f, Some(&insurer_no), ctx.files)?;
                 }
                 return Ok(());
             }
@@ -732,11 +597,11 @@ impl RowSink for ValidateSink<'_> {
                 ..
             } => (office, recipient, detail),
         };
-        counts.office(office.as_str()).rows += 1;
+        outputs.row(office.as_str());
         if detail.is_none() && duplicate_of.is_none() {
             return Ok(());
         }
-        counts.totals.rows_with_findings += 1;
+        outputs.row_has_findings();
         let empty = RowDetail {
             check: RowCheck::default(),
             insurer_no: office.as_str().to_string(),
@@ -744,107 +609,52 @@ impl RowSink for ValidateSink<'_> {
             record: None,
         };
         let d = detail.map_or(empty, |d| *d);
-        let findings = row_findings(source, &d, duplicate_of, files);
         let mut listed = false;
-        for f in findings {
-            listed |= emit(f, counts)?;
+        for f in row_findings(source, &d, duplicate_of, ctx.files) {
+            listed |= outputs.finding(&f, Some(office.as_str()), ctx.files)?;
         }
         // A duplicate's corrections are its first occurrence's: write them once. A row whose
         // every finding was acknowledged stays as it is (no correction row).
-        if let Some(record) = &d.record
-            && duplicate_of.is_none()
-            && listed
-        {
-            let check = &d.check;
-            let action = check.correction_action();
-            let values: Vec<String> = RosterKey::ALL
-                .iter()
-                .map(|k| match check.fixed(*k) {
-                    Some(v) => v.to_string(),
-                    None => columns.columns[k.index()]
-                        .and_then(|c| record.get(c))
-                        .map(|b| {
-                            ingest::decode_field(b, info.encoding)
-                                .map(|s| s.into_owned())
-                                .unwrap_or_default()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect();
-            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-            outputs
-                .corrections
-                .write(action, &files[fi as usize], span.line, &refs)?;
-            if roster_out.is_none() {
-                *roster_out = Some(RosterCorrections::create(
-                    outputs.corrections_dir.path(),
-                    corrections_name,
-                    info,
-                    header,
-                    columns,
-                )?);
-            }
-            if let Some(w) = roster_out.as_mut() {
-                let changed: Vec<Option<&str>> =
-                    RosterKey::ALL.iter().map(|k| check.fixed(*k)).collect();
-                w.write(action, record, &changed)?;
-            }
+        let Some(record) = &d.record else {
+            return Ok(());
+        };
+        if duplicate_of.is_some() || !listed {
+            return Ok(());
         }
-        Ok(())
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn validate_file(
-    cfg: &ValidateConfig,
-    fi: u32,
-    info: &FileInfo,
-    corrections_name: &str,
-    files: &[String],
-    outputs: &mut Outputs,
-    counts: &mut Counts,
-    seen: &mut DupMap,
-    replaced: &mut u64,
-) -> Result<Option<InputSummary>, Error> {
-    let mut vs = ValidateSink {
-        corrections_name,
-        outputs,
-        roster_out: None,
-        counts,
-        unreadable: 0,
-    };
-    let Some(Scanned {
-        stats,
-        header_line,
-        columns,
-    }) = scan_file(cfg, fi, info, files, seen, false, &mut vs)?
-    else {
-        return Ok(None);
-    };
-    let unreadable = vs.unreadable;
-    let (corrections_file, corrections) = match vs.roster_out {
-        Some(w) => {
-            let n = w.rows();
-            *replaced += w.replaced();
-            let name = w.file_name.clone();
-            w.commit()?;
-            (Some(format!("corrections/{name}")), n)
-        }
-        None => (None, 0),
-    };
-    Ok(Some(InputSummary {
-        corrections_file,
-        corrections,
-        ..InputSummary::new(
-            "roster",
-            info,
-            &stats,
-            header_line,
-            unreadable,
-            &columns,
-            &cfg.layout.origin,
+        let check = &d.check;
+        let values: Vec<String> = RosterKey::ALL
+            .iter()
+            .map(|k| match check.fixed(*k) {
+                Some(v) => v.to_string(),
+                None => ctx.columns.columns[k.index()]
+                    .and_then(|c| record.get(c))
+                    .map(|b| {
+                        ingest::decode_field(b, ctx.info.encoding)
+                            .map(|s| s.into_owned())
+                            .unwrap_or_default()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let changed: Vec<Option<&str>> = RosterKey::ALL.iter().map(|k| check.fixed(*k)).collect();
+        outputs.correction(
+            &Correction {
+                roster: ctx.fi as usize,
+                file: &ctx.files[ctx.fi as usize],
+                line: span.line,
+                action: check.correction_action(),
+                values: &values,
+                record,
+                changed: &changed,
+            },
+            &RosterShape {
+                info: ctx.info,
+                header: ctx.header,
+                columns: ctx.columns,
+            },
         )
-    }))
+    }
 }
 
 /// Reads one roster and checks every row (in parallel), handing the results in order to
@@ -988,6 +798,7 @@ pub(crate) fn scan_file(
     Ok(Some(Scanned {
         stats,
         header_line,
+        header,
         columns,
     }))
 }
