@@ -264,6 +264,36 @@ struct Pair {
     other: Other,
 }
 
+/// What a cross-record finding's message is made from.
+struct Said<'a> {
+    i: u32,
+    /// The record, and the other record named (when the finding names one).
+    r: &'a Rec,
+    o: Option<&'a Rec>,
+    /// The record's number as shown (masked unless `--unmask`).
+    number: String,
+    /// Where the other record or line is, "file N行目".
+    where_: String,
+    /// "（ほかに N 件）" when the finding stands for more than one.
+    more: String,
+    /// The checks' note on this record and code, after "。".
+    note: String,
+    /// The record's and the other record's periods of coverage.
+    period: String,
+    op: String,
+    cov: Option<&'a Coverage>,
+}
+
+impl Said<'_> {
+    fn v(&self, k: RosterKey) -> &str {
+        self.r.value(k)
+    }
+
+    fn ov(&self, k: RosterKey) -> &str {
+        self.o.map_or("", |o| o.value(k))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Other {
     Rec(u32),
@@ -549,81 +579,89 @@ impl<'a> Checker<'a> {
             if owner.is_some() || own.is_some() {
                 self.wrong_number.insert(a);
             }
-            match owner {
-                Some(b) => {
-                    self.pairs.push(Pair {
-                        rec: a,
-                        code: Code::L03,
-                        other: Other::Rec(b),
-                    });
-                    let proposal = match (from_case, own) {
-                        (Some((c, r)), _) => Some((
-                            r.number().to_string(),
-                            format!(
-                                "この人の個人番号は住基では {}（{} {}行目の記載番号）です",
-                                show_my_number(r.number(), self.input.unmask),
-                                self.input.files[self.rec(c).source.file as usize],
-                                self.rec(c).source.line
-                            ),
-                        )),
-                        (None, Some(r)) => Some((
-                            r.number().to_string(),
-                            format!(
-                                "この人は住基に個人番号 {} で登録されています（住基 {}行目）",
-                                show_my_number(r.number(), self.input.unmask),
-                                r.line
-                            ),
-                        )),
-                        (None, None) => None,
-                    };
-                    match proposal {
-                        Some((n, note)) => {
-                            self.notes.insert(
-                                (a, Code::L03),
-                                format!("{note}。番号を入れ替えて確認してください"),
-                            );
-                            self.propose(a, Action::Review, vec![(RosterKey::MyNumber, n)]);
-                        }
-                        None => {
-                            self.notes.insert(
-                                (a, Code::L03),
-                                "この人の番号は世帯にも住基にも見つかりません。番号を確認するまで登録しないでください".into(),
-                            );
-                            self.propose(a, Action::Delete, Vec::new());
-                        }
-                    }
-                }
-                None => {
-                    let Some(r) = own else { continue };
-                    let reg_file = self.input.registry.map_or(0, |(_, _, fi)| fi);
-                    self.pairs.push(Pair {
-                        rec: a,
-                        code: Code::L04,
-                        other: Other::Line(Source {
-                            file: reg_file,
-                            line: r.line,
-                        }),
-                    });
-                    self.notes.insert(
-                        (a, Code::L04),
-                        format!(
-                            "この行の個人番号 {} は住基では別人（「{}」、生年月日 {}、住基 {}行目）の番号です。この人は住基に個人番号 {} で登録されています（住基 {}行目）。番号を確認して修正してください",
-                            show_my_number(ra.value(RosterKey::MyNumber), self.input.unmask),
-                            reg_a.name(),
-                            reg_a.birth(),
-                            reg_a.line,
-                            show_my_number(r.number(), self.input.unmask),
-                            r.line
-                        ),
-                    );
-                    self.propose(
-                        a,
-                        Action::Review,
-                        vec![(RosterKey::MyNumber, r.number().to_string())],
-                    );
-                }
+            match (owner, own) {
+                (Some(b), _) => self.swapped(a, b, from_case, own),
+                (None, Some(r)) => self.someone_elses(a, reg_a, r),
+                (None, None) => {}
             }
         }
+    }
+
+    /// L03: record `a` carries the number of `b`, a member of its own case. The number to
+    /// propose is the one a case member carries for `a` (`from_case`), or `a`'s own registry
+    /// row (`own`); with neither, `a` is not to be registered until its number is known.
+    fn swapped(&mut self, a: u32, b: u32, from_case: Option<(u32, &RegRow)>, own: Option<&RegRow>) {
+        self.pairs.push(Pair {
+            rec: a,
+            code: Code::L03,
+            other: Other::Rec(b),
+        });
+        let proposal = match (from_case, own) {
+            (Some((c, r)), _) => Some((
+                r.number().to_string(),
+                format!(
+                    "この人の個人番号は住基では {}（{} {}行目の記載番号）です",
+                    show_my_number(r.number(), self.input.unmask),
+                    self.input.files[self.rec(c).source.file as usize],
+                    self.rec(c).source.line
+                ),
+            )),
+            (None, Some(r)) => Some((
+                r.number().to_string(),
+                format!(
+                    "この人は住基に個人番号 {} で登録されています（住基 {}行目）",
+                    show_my_number(r.number(), self.input.unmask),
+                    r.line
+                ),
+            )),
+            (None, None) => None,
+        };
+        match proposal {
+            Some((n, note)) => {
+                self.notes.insert(
+                    (a, Code::L03),
+                    format!("{note}。番号を入れ替えて確認してください"),
+                );
+                self.propose(a, Action::Review, vec![(RosterKey::MyNumber, n)]);
+            }
+            None => {
+                self.notes.insert(
+                    (a, Code::L03),
+                    "この人の番号は世帯にも住基にも見つかりません。番号を確認するまで登録しないでください".into(),
+                );
+                self.propose(a, Action::Delete, Vec::new());
+            }
+        }
+    }
+
+    /// L04: record `a`'s number is someone else's in the registry (`reg_a`), and `a` is
+    /// registered under another number (`own`): propose it.
+    fn someone_elses(&mut self, a: u32, reg_a: &RegRow, own: &RegRow) {
+        let ra = self.rec(a);
+        let reg_file = self.input.registry.map_or(0, |(_, _, fi)| fi);
+        let note = format!(
+            "この行の個人番号 {} は住基では別人（「{}」、生年月日 {}、住基 {}行目）の番号です。この人は住基に個人番号 {} で登録されています（住基 {}行目）。番号を確認して修正してください",
+            show_my_number(ra.value(RosterKey::MyNumber), self.input.unmask),
+            reg_a.name(),
+            reg_a.birth(),
+            reg_a.line,
+            show_my_number(own.number(), self.input.unmask),
+            own.line
+        );
+        self.pairs.push(Pair {
+            rec: a,
+            code: Code::L04,
+            other: Other::Line(Source {
+                file: reg_file,
+                line: own.line,
+            }),
+        });
+        self.notes.insert((a, Code::L04), note);
+        self.propose(
+            a,
+            Action::Review,
+            vec![(RosterKey::MyNumber, own.number().to_string())],
+        );
     }
 
     /// L05, D01, D05: inside each person seen more than once.
@@ -631,131 +669,141 @@ impl<'a> Checker<'a> {
         let mut classes: Vec<Vec<u32>> = self.members.values().cloned().collect();
         classes.sort_unstable();
         for m in classes {
-            // L05: different numbers.
-            let numbers: HashSet<u64> = m
+            self.different_numbers(&m);
+            self.overlapping_coverage(&m);
+        }
+    }
+
+    /// L05: one person's records carry different numbers. The number the registry verified,
+    /// when exactly one was, is proposed for the others.
+    fn different_numbers(&mut self, m: &[u32]) {
+        let numbers: HashSet<u64> = m
+            .iter()
+            .filter_map(|&i| self.person(i).and_then(|p| p.number))
+            .collect();
+        if numbers.len() > 1 {
+            let verified: HashSet<u64> = m
                 .iter()
-                .filter_map(|&i| self.person(i).and_then(|p| p.number))
+                .filter_map(|&i| self.person(i).filter(|p| p.verified).and_then(|p| p.number))
                 .collect();
-            if numbers.len() > 1 {
-                let verified: HashSet<u64> = m
-                    .iter()
-                    .filter_map(|&i| self.person(i).filter(|p| p.verified).and_then(|p| p.number))
-                    .collect();
-                let right = (verified.len() == 1)
-                    .then(|| verified.iter().next().copied())
-                    .flatten();
-                for (x, &a) in m.iter().enumerate() {
-                    for &b in &m[x + 1..] {
-                        let (na, nb) = (
-                            self.person(a).and_then(|p| p.number),
-                            self.person(b).and_then(|p| p.number),
-                        );
-                        if let (Some(na), Some(nb)) = (na, nb)
-                            && na != nb
-                        {
-                            self.pair(a, b, Code::L05);
-                        }
-                    }
-                }
-                for &a in &m {
-                    let Some(n) = self.person(a).and_then(|p| p.number) else {
-                        continue;
-                    };
-                    match right {
-                        Some(r) if r != n => {
-                            let r = format!("{r:012}");
-                            self.notes.insert(
-                                (a, Code::L05),
-                                format!(
-                                    "住基で本人と確認できた番号は {} です。この番号で修正するか確認してください",
-                                    show_my_number(&r, self.input.unmask)
-                                ),
-                            );
-                            self.propose(a, Action::Review, vec![(RosterKey::MyNumber, r)]);
-                        }
-                        Some(_) => {
-                            self.notes.insert(
-                                (a, Code::L05),
-                                "この行の番号は住基で本人と確認できています。相手の行を確認してください".into(),
-                            );
-                        }
-                        None => {
-                            self.notes.insert(
-                                (a, Code::L05),
-                                "どちらの番号が本人のものか確認してください".into(),
-                            );
-                            self.propose(a, Action::Review, Vec::new());
-                        }
+            let right = (verified.len() == 1)
+                .then(|| verified.iter().next().copied())
+                .flatten();
+            for (x, &a) in m.iter().enumerate() {
+                for &b in &m[x + 1..] {
+                    let (na, nb) = (
+                        self.person(a).and_then(|p| p.number),
+                        self.person(b).and_then(|p| p.number),
+                    );
+                    if let (Some(na), Some(nb)) = (na, nb)
+                        && na != nb
+                    {
+                        self.pair(a, b, Code::L05);
                     }
                 }
             }
-            // D01, D05: overlapping coverage.
-            for (x, &a) in m.iter().enumerate() {
-                for &b in &m[x + 1..] {
-                    let (Some(pa), Some(pb)) = (
-                        self.person(a).and_then(|p| p.period),
-                        self.person(b).and_then(|p| p.period),
-                    ) else {
-                        continue;
+            for &a in m {
+                let Some(n) = self.person(a).and_then(|p| p.number) else {
+                    continue;
+                };
+                match right {
+                    Some(r) if r != n => {
+                        let r = format!("{r:012}");
+                        self.notes.insert(
+                        (a, Code::L05),
+                        format!(
+                            "住基で本人と確認できた番号は {} です。この番号で修正するか確認してください",
+                            show_my_number(&r, self.input.unmask)
+                        ),
+                    );
+                        self.propose(a, Action::Review, vec![(RosterKey::MyNumber, r)]);
+                    }
+                    Some(_) => {
+                        self.notes.insert(
+                        (a, Code::L05),
+                        "この行の番号は住基で本人と確認できています。相手の行を確認してください".into(),
+                    );
+                    }
+                    None => {
+                        self.notes.insert(
+                            (a, Code::L05),
+                            "どちらの番号が本人のものか確認してください".into(),
+                        );
+                        self.propose(a, Action::Review, Vec::new());
+                    }
+                }
+            }
+        }
+    }
+
+    /// D01 (two offices) and D05 (two 受給者番号 in one office): one person's records whose
+    /// periods of coverage overlap.
+    fn overlapping_coverage(&mut self, m: &[u32]) {
+        for (x, &a) in m.iter().enumerate() {
+            for &b in &m[x + 1..] {
+                let (Some(pa), Some(pb)) = (
+                    self.person(a).and_then(|p| p.period),
+                    self.person(b).and_then(|p| p.period),
+                ) else {
+                    continue;
+                };
+                if !pa.overlaps(pb) {
+                    continue;
+                }
+                let (ra, rb) = (self.rec(a), self.rec(b));
+                let office = |r: &Rec| r.value(RosterKey::InsurerNo).to_string();
+                let recipient = |r: &Rec| r.value(RosterKey::RecipientNo).to_string();
+                if office(ra) != office(rb) {
+                    self.pair(a, b, Code::D01);
+                    // The office the person left first should have ended the coverage
+                    // when the next one started it.
+                    let (earlier, later_rec, later) = match pa.from.cmp(&pb.from) {
+                        std::cmp::Ordering::Less => (a, b, pb.from),
+                        std::cmp::Ordering::Greater => (b, a, pa.from),
+                        std::cmp::Ordering::Equal => {
+                            self.propose(a, Action::Review, Vec::new());
+                            self.propose(b, Action::Review, Vec::new());
+                            continue;
+                        }
                     };
-                    if !pa.overlaps(pb) {
-                        continue;
-                    }
-                    let (ra, rb) = (self.rec(a), self.rec(b));
-                    let office = |r: &Rec| r.value(RosterKey::InsurerNo).to_string();
-                    let recipient = |r: &Rec| r.value(RosterKey::RecipientNo).to_string();
-                    if office(ra) != office(rb) {
-                        self.pair(a, b, Code::D01);
-                        // The office the person left first should have ended the coverage
-                        // when the next one started it.
-                        let (earlier, later_rec, later) = match pa.from.cmp(&pb.from) {
-                            std::cmp::Ordering::Less => (a, b, pb.from),
-                            std::cmp::Ordering::Greater => (b, a, pa.from),
-                            std::cmp::Ordering::Equal => {
-                                self.propose(a, Action::Review, Vec::new());
-                                self.propose(b, Action::Review, Vec::new());
-                                continue;
-                            }
-                        };
-                        self.notes.insert(
-                            (earlier, Code::D01),
-                            format!(
-                                "転出前の事務所の資格が終わっていないと考えられます。資格喪失日を {later}（転入先の資格取得日）にするか確認してください"
-                            ),
-                        );
-                        self.notes.insert(
-                            (later_rec, Code::D01),
-                            "この行は後から始まった資格です。転出前の事務所に資格喪失日の確認を依頼してください".into(),
-                        );
-                        self.propose(
-                            earlier,
-                            Action::Review,
-                            vec![(RosterKey::LostOn, later.to_string())],
-                        );
-                    } else if recipient(ra) != recipient(rb) {
-                        self.pair(a, b, Code::D05);
-                        let keep = match pa.from.cmp(&pb.from) {
-                            std::cmp::Ordering::Less => a,
-                            std::cmp::Ordering::Greater => b,
-                            std::cmp::Ordering::Equal if recipient(ra) < recipient(rb) => a,
-                            std::cmp::Ordering::Equal => b,
-                        };
-                        let change = if keep == a { b } else { a };
-                        let fixed = recipient(self.rec(keep));
-                        self.notes.insert(
-                            (keep, Code::D05),
-                            "この行の受給者番号が先に付けられたものです".into(),
-                        );
-                        self.notes.insert(
-                            (change, Code::D05),
-                            format!("受給者番号を先に付けた {fixed} に揃えるか確認してください"),
-                        );
-                        self.propose(
-                            change,
-                            Action::Review,
-                            vec![(RosterKey::RecipientNo, fixed)],
-                        );
-                    }
+                    self.notes.insert(
+                    (earlier, Code::D01),
+                    format!(
+                        "転出前の事務所の資格が終わっていないと考えられます。資格喪失日を {later}（転入先の資格取得日）にするか確認してください"
+                    ),
+                );
+                    self.notes.insert(
+                    (later_rec, Code::D01),
+                    "この行は後から始まった資格です。転出前の事務所に資格喪失日の確認を依頼してください".into(),
+                );
+                    self.propose(
+                        earlier,
+                        Action::Review,
+                        vec![(RosterKey::LostOn, later.to_string())],
+                    );
+                } else if recipient(ra) != recipient(rb) {
+                    self.pair(a, b, Code::D05);
+                    let keep = match pa.from.cmp(&pb.from) {
+                        std::cmp::Ordering::Less => a,
+                        std::cmp::Ordering::Greater => b,
+                        std::cmp::Ordering::Equal if recipient(ra) < recipient(rb) => a,
+                        std::cmp::Ordering::Equal => b,
+                    };
+                    let change = if keep == a { b } else { a };
+                    let fixed = recipient(self.rec(keep));
+                    self.notes.insert(
+                        (keep, Code::D05),
+                        "この行の受給者番号が先に付けられたものです".into(),
+                    );
+                    self.notes.insert(
+                        (change, Code::D05),
+                        format!("受給者番号を先に付けた {fixed} に揃えるか確認してください"),
+                    );
+                    self.propose(
+                        change,
+                        Action::Review,
+                        vec![(RosterKey::RecipientNo, fixed)],
+                    );
                 }
             }
         }
@@ -958,7 +1006,6 @@ impl<'a> Checker<'a> {
         let files = self.input.files;
         let unmask = self.input.unmask;
         let r = self.rec(i);
-        let v = |k| r.value(k);
         let p = self.person(i);
         let period = p.and_then(|p| p.period).map_or(String::new(), Period::show);
         let (related, where_) = match other {
@@ -979,7 +1026,6 @@ impl<'a> Checker<'a> {
             Other::Rec(b) => Some(self.rec(b)),
             _ => None,
         };
-        let ov = |k| o.map_or("", |o| o.value(k));
         let op = match other {
             Other::Rec(b) => self.person(b).and_then(|p| p.period),
             _ => None,
@@ -994,95 +1040,19 @@ impl<'a> Checker<'a> {
             .notes
             .get(&(i, code))
             .map_or(String::new(), |n| format!("。{n}"));
-        let number = show_my_number(v(RosterKey::MyNumber), unmask);
-        let (field, message) = match code {
-            Code::L01 => (
-                "生年月日",
-                format!(
-                    "個人番号 {number} が {where_}{more}の生年月日 {} の人にも使われています（この行の生年月日は {}）。どちらかが別人の個人番号です{}",
-                    ov(RosterKey::BirthDate),
-                    v(RosterKey::BirthDate),
-                    self.number_note(i)
-                ),
-            ),
-            Code::L02 => (
-                "氏名",
-                format!(
-                    "個人番号 {number} と生年月日 {} が {where_}{more}の「{}」（{}）と同じで、氏名が違います（この行は「{}」（{}））。双子など別の人に同じ番号を付けていないか確認してください{}",
-                    v(RosterKey::BirthDate),
-                    ov(RosterKey::Name),
-                    ov(RosterKey::NameKana),
-                    v(RosterKey::Name),
-                    v(RosterKey::NameKana),
-                    self.number_note(i)
-                ),
-            ),
-            Code::L03 => (
-                "個人番号",
-                format!(
-                    "この行の個人番号 {number} は、住基では同じ世帯（ケース番号 {}）の {where_}「{}」の番号です。世帯内で番号が入れ替わっています{note}",
-                    v(RosterKey::CaseNo),
-                    ov(RosterKey::Name)
-                ),
-            ),
-            Code::L04 => ("個人番号", note.trim_start_matches('。').to_string()),
-            Code::L05 => (
-                "個人番号",
-                format!(
-                    "同じ人（氏名・生年月日・性別・住所が一致）が {where_}{more}では別の個人番号 {} で登録されています（この行は {number}）{note}",
-                    show_my_number(ov(RosterKey::MyNumber), unmask)
-                ),
-            ),
-            Code::D01 => (
-                "資格取得日",
-                format!(
-                    "同じ人が {where_}{more}で別の福祉事務所（保険者番号 {}、{op}）にも登録され、この行の資格（{period}）と期間が重なっています{note}",
-                    ov(RosterKey::InsurerNo)
-                ),
-            ),
-            Code::D02 => (
-                "資格取得日",
-                match cov {
-                    Some(c) => format!(
-                        "{}（保険者番号 {}、{where_}、{}）と医療扶助の資格（{period}）が重なっています。{}",
-                        system_name(c.system),
-                        c.insurer_no,
-                        c.period.show(),
-                        describe_coverage(c)
-                    ),
-                    None => format!("{where_} の資格と医療扶助の資格（{period}）が重なっています"),
-                },
-            ),
-            Code::D03 => (
-                "社会保険状況",
-                if v(RosterKey::SocialInsurance) == "0" {
-                    format!(
-                        "社会保険状況が 0（他の保険なし）ですが、{where_}{more}の被用者保険の資格が医療扶助の資格（{period}）と重なっています。1（併用）ではないか確認してください"
-                    )
-                } else {
-                    format!(
-                        "社会保険状況が 1（被用者保険と併用）ですが、医療扶助の資格（{period}）と重なる被用者保険の資格が他制度資格ファイルにありません。0 ではないか確認してください"
-                    )
-                },
-            ),
-            Code::D04 => (
-                "受給者番号",
-                format!(
-                    "保険者番号 {}・受給者番号 {} が {where_}{more}の別の人（「{}」、生年月日 {}）にも使われています。受給者番号は一人に一つです{note}",
-                    v(RosterKey::InsurerNo),
-                    v(RosterKey::RecipientNo),
-                    ov(RosterKey::Name),
-                    ov(RosterKey::BirthDate)
-                ),
-            ),
-            _ => (
-                "受給者番号",
-                format!(
-                    "同じ人が同じ事務所で {where_}{more}の別の受給者番号 {}（{op}）も持ち、この行の資格（{period}）と期間が重なっています。受給者番号は一人に一つに固定してください{note}",
-                    ov(RosterKey::RecipientNo)
-                ),
-            ),
+        let said = Said {
+            i,
+            r,
+            o,
+            number: show_my_number(r.value(RosterKey::MyNumber), unmask),
+            where_,
+            more,
+            note,
+            period,
+            op,
+            cov,
         };
+        let (field, message) = self.said(code, &said);
         let action = match code {
             Code::L01 | Code::L02 => match self.number_action(i) {
                 Action::Fix => Action::Review,
@@ -1103,6 +1073,111 @@ impl<'a> Checker<'a> {
             message,
             action,
             related,
+        }
+    }
+
+    /// A finding's 項目 and message: one template per code, filled from what [`Self::finding`]
+    /// gathered.
+    fn said(&self, code: Code, s: &Said<'_>) -> (&'static str, String) {
+        let Said {
+            i,
+            number,
+            where_,
+            more,
+            note,
+            period,
+            op,
+            cov,
+            ..
+        } = s;
+        let (i, cov) = (*i, *cov);
+        match code {
+            Code::L01 => (
+                "生年月日",
+                format!(
+                    "個人番号 {number} が {where_}{more}の生年月日 {} の人にも使われています（この行の生年月日は {}）。どちらかが別人の個人番号です{}",
+                    s.ov(RosterKey::BirthDate),
+                    s.v(RosterKey::BirthDate),
+                    self.number_note(i)
+                ),
+            ),
+            Code::L02 => (
+                "氏名",
+                format!(
+                    "個人番号 {number} と生年月日 {} が {where_}{more}の「{}」（{}）と同じで、氏名が違います（この行は「{}」（{}））。双子など別の人に同じ番号を付けていないか確認してください{}",
+                    s.v(RosterKey::BirthDate),
+                    s.ov(RosterKey::Name),
+                    s.ov(RosterKey::NameKana),
+                    s.v(RosterKey::Name),
+                    s.v(RosterKey::NameKana),
+                    self.number_note(i)
+                ),
+            ),
+            Code::L03 => (
+                "個人番号",
+                format!(
+                    "この行の個人番号 {number} は、住基では同じ世帯（ケース番号 {}）の {where_}「{}」の番号です。世帯内で番号が入れ替わっています{note}",
+                    s.v(RosterKey::CaseNo),
+                    s.ov(RosterKey::Name)
+                ),
+            ),
+            Code::L04 => ("個人番号", note.trim_start_matches('。').to_string()),
+            Code::L05 => (
+                "個人番号",
+                format!(
+                    "同じ人（氏名・生年月日・性別・住所が一致）が {where_}{more}では別の個人番号 {} で登録されています（この行は {number}）{note}",
+                    show_my_number(s.ov(RosterKey::MyNumber), self.input.unmask)
+                ),
+            ),
+            Code::D01 => (
+                "資格取得日",
+                format!(
+                    "同じ人が {where_}{more}で別の福祉事務所（保険者番号 {}、{op}）にも登録され、この行の資格（{period}）と期間が重なっています{note}",
+                    s.ov(RosterKey::InsurerNo)
+                ),
+            ),
+            Code::D02 => (
+                "資格取得日",
+                match cov {
+                    Some(c) => format!(
+                        "{}（保険者番号 {}、{where_}、{}）と医療扶助の資格（{period}）が重なっています。{}",
+                        system_name(c.system),
+                        c.insurer_no,
+                        c.period.show(),
+                        describe_coverage(c)
+                    ),
+                    None => format!("{where_} の資格と医療扶助の資格（{period}）が重なっています"),
+                },
+            ),
+            Code::D03 => (
+                "社会保険状況",
+                if s.v(RosterKey::SocialInsurance) == "0" {
+                    format!(
+                        "社会保険状況が 0（他の保険なし）ですが、{where_}{more}の被用者保険の資格が医療扶助の資格（{period}）と重なっています。1（併用）ではないか確認してください"
+                    )
+                } else {
+                    format!(
+                        "社会保険状況が 1（被用者保険と併用）ですが、医療扶助の資格（{period}）と重なる被用者保険の資格が他制度資格ファイルにありません。0 ではないか確認してください"
+                    )
+                },
+            ),
+            Code::D04 => (
+                "受給者番号",
+                format!(
+                    "保険者番号 {}・受給者番号 {} が {where_}{more}の別の人（「{}」、生年月日 {}）にも使われています。受給者番号は一人に一つです{note}",
+                    s.v(RosterKey::InsurerNo),
+                    s.v(RosterKey::RecipientNo),
+                    s.ov(RosterKey::Name),
+                    s.ov(RosterKey::BirthDate)
+                ),
+            ),
+            _ => (
+                "受給者番号",
+                format!(
+                    "同じ人が同じ事務所で {where_}{more}の別の受給者番号 {}（{op}）も持ち、この行の資格（{period}）と期間が重なっています。受給者番号は一人に一つに固定してください{note}",
+                    s.ov(RosterKey::RecipientNo)
+                ),
+            ),
         }
     }
 

@@ -270,7 +270,7 @@ pub(crate) fn lives_at(rec: &Rec, reg: &RegRow) -> bool {
 }
 
 /// The finding for verdicts M10 and above (M00/M01 appear only in results.csv).
-pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Option<Finding> {
+pub fn finding(rec: &Rec, v: &Verdict<'_>, unmask: bool) -> Option<Finding> {
     let code = v.code?;
     if code < Code::M10 {
         return None;
@@ -379,7 +379,6 @@ pub fn finding(rec: &Rec, v: &Verdict<'_>, files: &[String], unmask: bool) -> Op
             Action::ConfirmIdentity,
         ),
     };
-    let _ = files;
     Some(Finding {
         code,
         source: rec.source,

@@ -91,7 +91,7 @@ pub(super) fn write_records(
 
 /// One record's verdict finding and results.csv row.
 fn make(fmt: &mut RowFormatter, rec: &Rec, v: &Verdict<'_>, r: &Records<'_>) -> Made {
-    let finding = verdict::finding(rec, v, r.files, r.unmask);
+    let finding = verdict::finding(rec, v, r.unmask);
     let mut row = Vec::with_capacity(160);
     ResultsWriter::format(fmt, &result_row(rec, v, r.files), r.unmask, &mut row);
     let replaced = std::mem::take(&mut fmt.replaced);

@@ -124,16 +124,20 @@ struct RegistryStage<'a> {
     columns: crate::schema::ColumnMap,
 }
 
-/// Stage 2: the registry streamed once against what the rosters need.
+/// Stage 2: the registry (when the run has one) streamed once against what the rosters need.
 fn registry_stage<'a>(
-    path: &std::path::Path,
-    display: &str,
-    layout: &'a crate::schema::Layout,
+    cfg: &'a PipelineConfig,
+    names: &InputNames,
     recs: &[Rec],
     log: &mut Log,
-) -> Result<RegistryStage<'a>, Error> {
-    let stage = crate::progress::Stage::start("住基", crate::progress::total_size([path]));
-    let (info, (hits, stats, header_line, columns)) = stream_registry(path, display, layout, recs)?;
+) -> Result<Option<RegistryStage<'a>>, Error> {
+    let (Some((path, layout)), Some(fi)) = (&cfg.registry, names.registry) else {
+        return Ok(None);
+    };
+    let stage =
+        crate::progress::Stage::start("住基", crate::progress::total_size([path.as_path()]));
+    let (info, (hits, stats, header_line, columns)) =
+        stream_registry(path, &names.files[fi as usize], layout, recs)?;
     drop(stage);
     log.info(format!(
         "{}: {} 行（{}）を照合、保持した住基行 {}",
@@ -142,14 +146,14 @@ fn registry_stage<'a>(
         info.encoding.label(),
         hits.rows_held
     ));
-    Ok(RegistryStage {
+    Ok(Some(RegistryStage {
         info,
         layout,
         hits,
         stats,
         header_line,
         columns,
-    })
+    }))
 }
 
 /// The run's input names as given, indexed by [`crate::findings::Source::file`]: the rosters,
@@ -202,15 +206,7 @@ pub fn run_with(
     // The acknowledgements, read before any work (a bad line is named and skipped).
     let acks = crate::validate::read_acks(rc, log)?;
     // Inputs that cannot be opened stop the run before any work (exit 2).
-    let insurance_infos: Vec<(FileInfo, u32)> = cfg
-        .insurance
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let fi = names.insurance + k as u32;
-            ingest::sniff(p, &files[fi as usize], None).map(|i| (i, fi))
-        })
-        .collect::<Result<_, _>>()?;
+    let insurance_infos = sniff_insurance(cfg, &names)?;
     let mut marks = Vec::new();
 
     // 1. Rosters.
@@ -223,30 +219,13 @@ pub fn run_with(
     marks.push(("rosters", started.elapsed()));
     crate::cancel::check()?;
 
-    // 2. Registry.
-    let registry = match (&cfg.registry, names.registry) {
-        (Some((path, layout)), Some(fi)) => Some(registry_stage(
-            path,
-            &files[fi as usize],
-            layout,
-            &recs,
-            log,
-        )?),
-        _ => None,
-    };
-    let verdicts: Option<Vec<Verdict>> = registry.as_ref().map(|r| {
-        recs.par_iter()
-            .with_min_len(1024)
-            .map(|rec| verdict::decide(rec, &r.hits, cfg.fields))
-            .collect()
-    });
+    // 2. Registry, and a verdict per record.
+    let registry = registry_stage(cfg, &names, &recs, log)?;
+    let verdicts = registry
+        .as_ref()
+        .map(|r| decide_all(&recs, &r.hits, cfg.fields, files, log));
     if registry.is_some() {
         marks.push(("registry", started.elapsed()));
-    }
-    if let Some(vs) = &verdicts
-        && log.is_verbose()
-    {
-        explain_address_variants(&recs, vs, files, log);
     }
     crate::cancel::check()?;
 
@@ -265,18 +244,6 @@ pub fn run_with(
 
     // 4. Outputs (and the nightly comparison, record by record).
     let mut night = NightState::new(nightly.as_ref());
-    let mut outputs = Outputs::create(OutputsConfig {
-        out,
-        encoding: rc.output_encoding,
-        unmask: rc.rules.unmask,
-        acks,
-        as_of: rc.rules.as_of,
-        results: verdicts.is_some(),
-        rosters: &rc.rosters,
-        parquet: rc
-            .parquet
-            .then_some(crate::columnar::review_parquet as ParquetHook),
-    })?;
     let records = emit::Records {
         recs: &recs,
         verdicts: verdicts.as_deref(),
@@ -286,7 +253,6 @@ pub fn run_with(
         encoding: rc.output_encoding,
         unmask: rc.rules.unmask,
     };
-    let verdict_counts = emit::write_records(&records, &mut outputs, &mut night)?;
     let mut bad: Vec<(u32, &BadLine)> = Vec::new();
     if let (Some(r), Some(fi)) = (&registry, names.registry) {
         bad.extend(r.hits.bad_lines.iter().map(|b| (fi, b)));
@@ -294,14 +260,11 @@ pub fn run_with(
     if let Some(scan) = &checked.insurance_scan {
         bad.extend(scan.bad_lines.iter().map(|(fi, b)| (*fi, b)));
     }
-    emit::write_reference_lines(&bad, names.registry, files, &mut outputs)?;
-    // Last chance to stop: from here on the outputs are renamed into place, which takes
-    // milliseconds, and the set is finished rather than left half old, half new.
-    crate::cancel::check()?;
-    let written = outputs.finish()?;
+    let (written, verdict_counts) =
+        write_stage(rc, acks, &records, (&bad, names.registry), &mut night)?;
     let (baseline, baseline_summary) = night.finish(rc.rules.as_of);
     marks.push(("write", started.elapsed()));
-    let summary = summarize(Finished {
+    let (summary, samples, outcome) = summarize(Finished {
         cfg,
         written,
         inputs: &inputs,
@@ -311,8 +274,8 @@ pub fn run_with(
         baseline: baseline_summary,
         marks: &marks,
     });
-    crate::report::html::write_summary_and_page(out, &summary.0, &summary.1, rc.output_encoding)?;
-    let t = &summary.0.totals;
+    crate::report::html::write_summary_and_page(out, &summary, &samples, rc.output_encoding)?;
+    let t = &summary.totals;
     log.info(format!(
         "{} 行を{}: エラー {} 件、警告 {} 件、修正対象 {} 行 → {}",
         t.rows,
@@ -322,10 +285,72 @@ pub fn run_with(
         t.corrections,
         out.display()
     ));
-    Ok(Ran {
-        outcome: summary.2,
-        baseline,
-    })
+    Ok(Ran { outcome, baseline })
+}
+
+/// The insurance files, sniffed before any work so that one that cannot be opened stops the
+/// run at once (exit 2).
+fn sniff_insurance(
+    cfg: &PipelineConfig,
+    names: &InputNames,
+) -> Result<Vec<(FileInfo, u32)>, Error> {
+    cfg.insurance
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let fi = names.insurance + k as u32;
+            ingest::sniff(p, &names.files[fi as usize], None).map(|i| (i, fi))
+        })
+        .collect()
+}
+
+/// A verdict per record, in parallel; with `--verbose`, the address rules behind each ゆれ.
+fn decide_all<'h>(
+    recs: &[Rec],
+    hits: &'h Hits,
+    fields: FieldMode,
+    files: &[String],
+    log: &mut Log,
+) -> Vec<Verdict<'h>> {
+    let verdicts: Vec<Verdict> = recs
+        .par_iter()
+        .with_min_len(1024)
+        .map(|rec| verdict::decide(rec, hits, fields))
+        .collect();
+    if log.is_verbose() {
+        explain_address_variants(recs, &verdicts, files, log);
+    }
+    verdicts
+}
+
+/// Stage 4 through the output stage: every record, then the reference files' unreadable lines
+/// (`bad`, with the registry's file index), then every file renamed into place. Gives back what
+/// was written and the verdict counts.
+fn write_stage(
+    rc: &ValidateConfig,
+    acks: Option<crate::report::ack::Acks>,
+    records: &emit::Records<'_>,
+    (bad, registry_fi): (&[(u32, &BadLine)], Option<u32>),
+    night: &mut NightState<'_>,
+) -> Result<(Written, HashMap<Option<Code>, u64>), Error> {
+    let mut outputs = Outputs::create(OutputsConfig {
+        out: &rc.out,
+        encoding: rc.output_encoding,
+        unmask: rc.rules.unmask,
+        acks,
+        as_of: rc.rules.as_of,
+        results: records.verdicts.is_some(),
+        rosters: &rc.rosters,
+        parquet: rc
+            .parquet
+            .then_some(crate::columnar::review_parquet as ParquetHook),
+    })?;
+    let verdict_counts = emit::write_records(records, &mut outputs, night)?;
+    emit::write_reference_lines(bad, registry_fi, records.files, &mut outputs)?;
+    // Last chance to stop: from here on the outputs are renamed into place, which takes
+    // milliseconds, and the set is finished rather than left half old, half new.
+    crate::cancel::check()?;
+    Ok((outputs.finish()?, verdict_counts))
 }
 
 /// Stage 3: persons, L01–L05 and D01–D05 when the run asks for checks, streaming the

@@ -80,15 +80,69 @@ impl<'b> NightState<'b> {
             ],
             verified,
         );
-        // A baseline from another normalizer version is re-keyed. A record verified tonight
-        // takes tonight's 氏名, カナ and 住所 hashes (a notation the new normalizer reads
-        // differently is no change; the number, birth date and sex are still compared). A record
-        // verified before but not tonight cannot be compared on those fields: they become
-        // "unknown" (UNKNOWN_FIELD), kept so, and N02 says so every night until the record
-        // verifies again, as it would have said "changed".
+        let known = self.known(olds, &entry, verified);
+        if verified {
+            self.counts.verified += 1;
+            self.next.push(entry);
+        } else if known.is_empty() {
+            // Seen, not verified: kept so that it is not "new" next time.
+            self.next.push(entry);
+        } else {
+            // Verified before, not tonight: the old entry stays, so N02 repeats until resolved.
+            self.next.extend_from_slice(&known);
+        }
+        let prev = self.previous?;
+        if olds.is_empty() {
+            if verified {
+                self.counts.new_verified += 1;
+                return None;
+            }
+            self.counts.new_unverified += 1;
+            let why = code.map_or("-", |c| c.as_str());
+            return Some(night_finding(
+                rec,
+                Code::N01,
+                String::new(),
+                format!(
+                    "前回（{}）の名簿になかった新しい記録で、今回の照合でも本人と確認できませんでした（判定 {why}）。\
+                     確認できるまで登録しないでください",
+                    prev.as_of
+                ),
+                Action::Hold,
+            ));
+        }
+        // Compared only with what was verified: a record never verified has its M finding.
+        if known.is_empty() {
+            return None;
+        }
+        let (field, what) = what_changed(&entry, &known, verified)?;
+        self.counts.changed += 1;
+        Some(night_finding(
+            rec,
+            Code::N02,
+            field,
+            format!(
+                "前回の基準（{}、照合済み）から{what}が変わりました。{}住基で本人確認をやり直してから登録してください",
+                prev.as_of,
+                if verified {
+                    "今回の照合では一致しましたが、"
+                } else {
+                    ""
+                }
+            ),
+            Action::ConfirmIdentity,
+        ))
+    }
+
+    /// The last run's verified entries under this record's key. A baseline from another
+    /// normalizer version is re-keyed: a record verified tonight takes tonight's 氏名, カナ and
+    /// 住所 hashes (a notation the new normalizer reads differently is no change; the number,
+    /// birth date and sex are still compared). A record verified before but not tonight cannot
+    /// be compared on those fields: they become "unknown" (UNKNOWN_FIELD), kept so, and N02 says
+    /// so every night until the record verifies again, as it would have said "changed".
+    fn known(&self, olds: &[Entry], entry: &Entry, verified: bool) -> Vec<Entry> {
         let renormalized = self.previous.is_some_and(Baseline::renormalized);
-        let known: Vec<Entry> = olds
-            .iter()
+        olds.iter()
             .filter(|o| o.verified)
             .map(|o| {
                 let mut o = *o;
@@ -103,110 +157,7 @@ impl<'b> NightState<'b> {
                 }
                 o
             })
-            .collect();
-        if verified {
-            self.counts.verified += 1;
-            self.next.push(entry);
-        } else if known.is_empty() {
-            // Seen, not verified: kept so that it is not "new" next time.
-            self.next.push(entry);
-        } else {
-            // Verified before, not tonight: the old entry stays, so N02 repeats until resolved.
-            self.next.extend_from_slice(&known);
-        }
-        let prev = self.previous?;
-        let finding = |code: Code, field: String, message: String, action: Action| Finding {
-            code,
-            source: rec.source,
-            insurer_no: rec.insurer_no().to_string(),
-            recipient_no: rec.recipient_no().to_string(),
-            field,
-            message,
-            action,
-            related: None,
-        };
-        if olds.is_empty() {
-            if verified {
-                self.counts.new_verified += 1;
-                return None;
-            }
-            self.counts.new_unverified += 1;
-            let why = code.map_or("-", |c| c.as_str());
-            return Some(finding(
-                Code::N01,
-                String::new(),
-                format!(
-                    "前回（{}）の名簿になかった新しい記録で、今回の照合でも本人と確認できませんでした（判定 {why}）。\
-                     確認できるまで登録しないでください",
-                    prev.as_of
-                ),
-                Action::Hold,
-            ));
-        }
-        // Compared only with what was verified: a record never verified has its M finding.
-        // Unknown fields (a re-keyed baseline) are no change for a record verified tonight, and
-        // "cannot be compared" for one that is not.
-        if known.is_empty() {
-            return None;
-        }
-        let unknown_of = |o: &Entry| -> Vec<&'static str> {
-            NORMALIZED_FIELDS
-                .iter()
-                .filter(|&&i| o.fields[i] == UNKNOWN_FIELD)
-                .map(|&i| crate::state::baseline::FIELDS[i])
-                .collect()
-        };
-        let changed_of = |o: &Entry| -> Vec<&'static str> {
-            let unknown = unknown_of(o);
-            entry
-                .changed(o)
-                .into_iter()
-                .filter(|f| !unknown.contains(f))
-                .collect()
-        };
-        // The closest verified entry under this key names what changed.
-        let closest = known
-            .iter()
-            .min_by_key(|o| (changed_of(o).len(), unknown_of(o).len()))
-            .copied()
-            .unwrap_or(entry);
-        let changed = changed_of(&closest);
-        let unknown = if verified {
-            Vec::new()
-        } else {
-            unknown_of(&closest)
-        };
-        if changed.is_empty() && unknown.is_empty() {
-            return None;
-        }
-        self.counts.changed += 1;
-        let mut what = changed.join("・");
-        let mut field = what.clone();
-        if !unknown.is_empty() {
-            if !what.is_empty() {
-                what.push('と');
-                field.push('・');
-            }
-            what.push_str(&format!(
-                "（照合後に正規化の版が変わったため比べられない）{}",
-                unknown.join("・")
-            ));
-            field.push_str(&unknown.join("・"));
-        }
-        Some(finding(
-            Code::N02,
-            field,
-            format!(
-                "前回の基準（{}、照合済み）から{what}が変わりました。{}住基で本人確認をやり直してから登録してください",
-                prev.as_of,
-                if verified {
-                    "今回の照合では一致しましたが、"
-                } else {
-                    ""
-                }
-            ),
-            Action::ConfirmIdentity,
-        ))
+            .collect()
     }
 
     /// The next baseline and the counts for summary.json.
@@ -223,5 +174,69 @@ impl<'b> NightState<'b> {
             ..self.counts
         };
         (Some(next), Some(counts))
+    }
+}
+
+/// N02's field and wording: what changed from the closest verified entry under this key, and
+/// (for a record not verified tonight) what a re-keyed baseline can no longer compare. None when
+/// nothing changed. Unknown fields are no change for a record verified tonight.
+fn what_changed(entry: &Entry, known: &[Entry], verified: bool) -> Option<(String, String)> {
+    let unknown_of = |o: &Entry| -> Vec<&'static str> {
+        NORMALIZED_FIELDS
+            .iter()
+            .filter(|&&i| o.fields[i] == UNKNOWN_FIELD)
+            .map(|&i| crate::state::baseline::FIELDS[i])
+            .collect()
+    };
+    let changed_of = |o: &Entry| -> Vec<&'static str> {
+        let unknown = unknown_of(o);
+        entry
+            .changed(o)
+            .into_iter()
+            .filter(|f| !unknown.contains(f))
+            .collect()
+    };
+    // The closest verified entry under this key names what changed.
+    let closest = known
+        .iter()
+        .min_by_key(|o| (changed_of(o).len(), unknown_of(o).len()))
+        .copied()
+        .unwrap_or(*entry);
+    let changed = changed_of(&closest);
+    let unknown = if verified {
+        Vec::new()
+    } else {
+        unknown_of(&closest)
+    };
+    if changed.is_empty() && unknown.is_empty() {
+        return None;
+    }
+    let mut what = changed.join("・");
+    let mut field = what.clone();
+    if !unknown.is_empty() {
+        if !what.is_empty() {
+            what.push('と');
+            field.push('・');
+        }
+        what.push_str(&format!(
+            "（照合後に正規化の版が変わったため比べられない）{}",
+            unknown.join("・")
+        ));
+        field.push_str(&unknown.join("・"));
+    }
+    Some((field, what))
+}
+
+/// A nightly finding (N01, N02) on one record.
+fn night_finding(rec: &Rec, code: Code, field: String, message: String, action: Action) -> Finding {
+    Finding {
+        code,
+        source: rec.source,
+        insurer_no: rec.insurer_no().to_string(),
+        recipient_no: rec.recipient_no().to_string(),
+        field,
+        message,
+        action,
+        related: None,
     }
 }

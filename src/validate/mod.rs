@@ -137,6 +137,42 @@ impl Checked {
 
 const KEYS: usize = RosterKey::ALL.len();
 
+/// V16 for a record that is not a row of the header's shape: longer than the reader takes, or
+/// with another number of columns (a quote left open joins lines). None for a well-formed row.
+fn shape_issue(raw: &Fields<'_>, columns: &ColumnMap) -> Option<LineIssue> {
+    if raw.cut > 0 {
+        return Some(LineIssue {
+            code: Code::V16,
+            field: String::new(),
+            message: format!(
+                "行が長すぎます（{} バイト、上限 {} バイト）。この行は読み飛ばしました。名簿の出力をやり直してください",
+                raw.cut,
+                ingest::reader::MAX_RECORD_BYTES
+            ),
+        });
+    }
+    if raw.len() != columns.width {
+        let span = if raw.end_line > raw.line {
+            format!(
+                "（{}行目から{}行目までが1件として読まれました。引用符「\"」の閉じ忘れの可能性があります）",
+                raw.line, raw.end_line
+            )
+        } else {
+            String::new()
+        };
+        return Some(LineIssue {
+            code: Code::V16,
+            field: String::new(),
+            message: format!(
+                "列の数が{}です。見出しは{}列です{span}",
+                raw.len(),
+                columns.width
+            ),
+        });
+    }
+    None
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_record(
     raw: Fields<'_>,
@@ -159,36 +195,7 @@ fn check_record(
     {
         lines.push(raw.line);
     }
-    let mut line_issues = Vec::new();
-    if raw.cut > 0 {
-        line_issues.push(LineIssue {
-            code: Code::V16,
-            field: String::new(),
-            message: format!(
-                "行が長すぎます（{} バイト、上限 {} バイト）。この行は読み飛ばしました。名簿の出力をやり直してください",
-                raw.cut,
-                ingest::reader::MAX_RECORD_BYTES
-            ),
-        });
-    } else if raw.len() != columns.width {
-        let span = if raw.end_line > raw.line {
-            format!(
-                "（{}行目から{}行目までが1件として読まれました。引用符「\"」の閉じ忘れの可能性があります）",
-                raw.line, raw.end_line
-            )
-        } else {
-            String::new()
-        };
-        line_issues.push(LineIssue {
-            code: Code::V16,
-            field: String::new(),
-            message: format!(
-                "列の数が{}です。見出しは{}列です{span}",
-                raw.len(),
-                columns.width
-            ),
-        });
-    }
+    let mut line_issues: Vec<LineIssue> = shape_issue(&raw, columns).into_iter().collect();
     // UTF-8: one check for the whole record; its fields split at ASCII commas, so every field
     // boundary is a character boundary and slicing cannot fail. Otherwise (CP932, or a UTF-8
     // record with a bad byte) field by field, so the V14 message names the column.
@@ -434,46 +441,11 @@ fn run_once(
     })?;
     let mut inputs = Vec::new();
     let mut seen = DupMap::default();
-    for (fi, path) in cfg.rosters.iter().enumerate() {
-        let info = if full_sniff[fi] {
-            ingest::sniff_full(path, &files[fi])?
-        } else {
-            ingest::sniff(path, &files[fi], cfg.encoding)?
-        };
-        if let Some(note) = &info.note {
-            log.warn(format!("{}: {note}", info.display));
+    for (fi, &full) in full_sniff.iter().enumerate() {
+        match validate_file(cfg, fi, full, &files, &mut seen, &mut outputs, log)? {
+            Some(summary) => inputs.push(summary),
+            None => return Ok(Attempt::NotUtf8(fi)),
         }
-        let mut sink = ValidateSink {
-            outputs: &mut outputs,
-            unreadable: 0,
-        };
-        let Some(scanned) = scan_file(cfg, fi as u32, &info, &files, &mut seen, false, &mut sink)?
-        else {
-            return Ok(Attempt::NotUtf8(fi));
-        };
-        let unreadable = sink.unreadable;
-        let mut summary = InputSummary::new(
-            "roster",
-            &info,
-            &scanned.stats,
-            scanned.header_line,
-            unreadable,
-            &scanned.columns,
-            &cfg.layout.origin,
-        );
-        if let Some(w) = summary.jisx0213.take() {
-            log.warn(format!("{}: {w}", info.display));
-        }
-        log.info(format!(
-            "{}: {} 行（{}・{}）、読めない行 {}、修正対象 {}",
-            info.display,
-            summary.rows,
-            info.encoding.label(),
-            if info.crlf { "CRLF" } else { "LF" },
-            summary.unreadable_lines,
-            outputs.roster_corrections(fi)
-        ));
-        inputs.push(summary);
     }
     let checked = started.elapsed();
     let Written {
@@ -522,6 +494,58 @@ fn run_once(
         ));
     }
     Ok(Attempt::Done(outcome))
+}
+
+/// Checks roster `fi` into `outputs` and logs what it found. None when the file was taken for
+/// UTF-8 on its first bytes and a later line is not (see [`check_and_write`]).
+fn validate_file(
+    cfg: &ValidateConfig,
+    fi: usize,
+    full_sniff: bool,
+    files: &[String],
+    seen: &mut DupMap,
+    outputs: &mut Outputs,
+    log: &mut Log,
+) -> Result<Option<InputSummary>, Error> {
+    let path = &cfg.rosters[fi];
+    let info = if full_sniff {
+        ingest::sniff_full(path, &files[fi])?
+    } else {
+        ingest::sniff(path, &files[fi], cfg.encoding)?
+    };
+    if let Some(note) = &info.note {
+        log.warn(format!("{}: {note}", info.display));
+    }
+    let mut sink = ValidateSink {
+        outputs,
+        unreadable: 0,
+    };
+    let Some(scanned) = scan_file(cfg, fi as u32, &info, files, seen, false, &mut sink)? else {
+        return Ok(None);
+    };
+    let unreadable = sink.unreadable;
+    let mut summary = InputSummary::new(
+        "roster",
+        &info,
+        &scanned.stats,
+        scanned.header_line,
+        unreadable,
+        &scanned.columns,
+        &cfg.layout.origin,
+    );
+    if let Some(w) = summary.jisx0213.take() {
+        log.warn(format!("{}: {w}", info.display));
+    }
+    log.info(format!(
+        "{}: {} 行（{}・{}）、読めない行 {}、修正対象 {}",
+        info.display,
+        summary.rows,
+        info.encoding.label(),
+        if info.crlf { "CRLF" } else { "LF" },
+        summary.unreadable_lines,
+        outputs.roster_corrections(fi)
+    ));
+    Ok(Some(summary))
 }
 
 /// One input file as the sinks see it.
@@ -701,39 +725,12 @@ pub(crate) fn scan_file(
     let jisx0213 = &jisx0213;
     let (mut stats, not_utf8) = std::thread::scope(|s| -> Result<(ReadStats, bool), Error> {
         let producer = s.spawn(move || reader.produce(tx, back_rx));
-        let sink_thread = s.spawn(move || -> Result<bool, Error> {
-            let mut keys: Vec<(u128, Source)> = Vec::new();
-            let mut firsts: Vec<Option<Source>> = Vec::new();
-            for (block, mut results) in sink_rx.iter() {
-                // V15 for the whole block first (see DupMap::resolve).
-                keys.clear();
-                keys.extend(block.spans.iter().zip(&results).filter_map(|(span, c)| {
-                    c.dup_key().map(|k| {
-                        (
-                            k,
-                            Source {
-                                file: fi,
-                                line: span.line,
-                            },
-                        )
-                    })
-                }));
-                seen.resolve(&keys, &mut firsts);
-                let mut firsts = firsts.iter();
-                for (span, checked) in block.spans.iter().zip(results.drain(..)) {
-                    if provisional && checked.is_not_utf8() {
-                        return Ok(true);
-                    }
-                    let duplicate_of = match checked.dup_key() {
-                        Some(_) => firsts.next().copied().flatten(),
-                        None => None,
-                    };
-                    row_sink.row(ctx, span, checked, duplicate_of)?;
-                }
-                let _ = back_tx.send(block);
-                let _ = results_tx.send(results);
-            }
-            Ok(false)
+        let sink_thread = s.spawn(move || {
+            let passback = Passback {
+                blocks: back_tx,
+                results: results_tx,
+            };
+            sink_in_order(sink_rx, passback, seen, row_sink, ctx, provisional)
         });
         let mut failed: Option<Error> = None;
         for block in rx.iter() {
@@ -801,6 +798,58 @@ pub(crate) fn scan_file(
         header,
         columns,
     }))
+}
+
+/// Where the sink hands blocks and result vectors back, to be refilled.
+struct Passback {
+    blocks: mpsc::Sender<Block>,
+    results: mpsc::Sender<Vec<Checked>>,
+}
+
+/// The sink thread of [`scan_file`]: V15 for each block, then every row to `row_sink` in input
+/// order. True when a provisional UTF-8 file turned out not to be UTF-8 (the caller reads the
+/// file again).
+fn sink_in_order(
+    blocks: mpsc::Receiver<(Block, Vec<Checked>)>,
+    passback: Passback,
+    seen: &mut DupMap,
+    row_sink: &mut dyn RowSink,
+    ctx: &FileCtx,
+    provisional: bool,
+) -> Result<bool, Error> {
+    let fi = ctx.fi;
+    let mut keys: Vec<(u128, Source)> = Vec::new();
+    let mut firsts: Vec<Option<Source>> = Vec::new();
+    for (block, mut results) in blocks.iter() {
+        // V15 for the whole block first (see DupMap::resolve).
+        keys.clear();
+        keys.extend(block.spans.iter().zip(&results).filter_map(|(span, c)| {
+            c.dup_key().map(|k| {
+                (
+                    k,
+                    Source {
+                        file: fi,
+                        line: span.line,
+                    },
+                )
+            })
+        }));
+        seen.resolve(&keys, &mut firsts);
+        let mut firsts = firsts.iter();
+        for (span, checked) in block.spans.iter().zip(results.drain(..)) {
+            if provisional && checked.is_not_utf8() {
+                return Ok(true);
+            }
+            let duplicate_of = match checked.dup_key() {
+                Some(_) => firsts.next().copied().flatten(),
+                None => None,
+            };
+            row_sink.row(ctx, span, checked, duplicate_of)?;
+        }
+        let _ = passback.blocks.send(block);
+        let _ = passback.results.send(results);
+    }
+    Ok(false)
 }
 
 /// Findings of a line that could not be read as a row (V14/V16).
