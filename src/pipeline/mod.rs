@@ -418,20 +418,12 @@ struct Finished<'a> {
 /// summary.json, report.html's samples and the run's outcome.
 fn summarize(f: Finished<'_>) -> (Summary, Samples, Outcome) {
     let Finished { cfg, written, .. } = f;
-    let Written {
-        mut counts,
-        samples,
-        acknowledged,
-        per_roster,
-        replaced,
-    } = written;
     let rc = &cfg.roster;
-    let mut inputs = Vec::new();
-    for (r, (file, n)) in f.inputs.iter().zip(per_roster) {
-        inputs.push(InputSummary {
-            corrections_file: file,
-            corrections: n,
-            ..InputSummary::new(
+    let mut inputs: Vec<InputSummary> = f
+        .inputs
+        .iter()
+        .map(|r| {
+            InputSummary::new(
                 "roster",
                 &r.info,
                 &r.scanned.stats,
@@ -440,8 +432,8 @@ fn summarize(f: Finished<'_>) -> (Summary, Samples, Outcome) {
                 &r.scanned.columns,
                 &rc.layout.origin,
             )
-        });
-    }
+        })
+        .collect();
     if let Some(r) = f.registry {
         inputs.push(InputSummary::new(
             "registry",
@@ -465,14 +457,10 @@ fn summarize(f: Finished<'_>) -> (Summary, Samples, Outcome) {
         ));
     }
     let outcome = Outcome {
-        worst: counts.worst,
+        worst: written.counts.worst,
     };
-    let summary = Summary {
-        by_code: counts.by_code(),
-        by_office: counts.take_by_office(),
-        totals: counts.totals,
+    let (summary, samples) = written.summary(Summary {
         inputs,
-        output_replacements: replaced,
         fields: f.registry.map(|_| cfg.fields.count()),
         verdicts: f.registry.map(|_| {
             f.verdict_counts
@@ -485,7 +473,6 @@ fn summarize(f: Finished<'_>) -> (Summary, Samples, Outcome) {
             .checks
             .then_some(f.checked.flags.persons_with_several_records),
         baseline: f.baseline,
-        acknowledged,
         ..Summary::for_run(
             cfg.command,
             &rc.rules,
@@ -493,7 +480,7 @@ fn summarize(f: Finished<'_>) -> (Summary, Samples, Outcome) {
             outcome.exit_code(),
             stage_timings(f.marks),
         )
-    };
+    });
     (summary, samples, outcome)
 }
 

@@ -17,7 +17,7 @@ use super::csvout::OutputEncoding;
 use super::findings::FindingsWriter;
 use super::html::Samples;
 use super::results::ResultsWriter;
-use super::summary::{OfficeCounts, Totals};
+use super::summary::{OfficeCounts, Summary, Totals};
 use crate::error::Error;
 use crate::findings::{Action, Code, Finding, Severity};
 use crate::ingest::{FileInfo, RawRecord};
@@ -322,5 +322,34 @@ impl Outputs {
             per_roster,
             replaced,
         })
+    }
+}
+
+impl Written {
+    /// summary.json: `base` (the command's own fields, its inputs with the rosters first, in
+    /// order) with what the output stage counted and wrote; and report.html's samples.
+    pub fn summary(self, base: Summary) -> (Summary, Samples) {
+        let Written {
+            mut counts,
+            samples,
+            acknowledged,
+            per_roster,
+            replaced,
+        } = self;
+        let mut inputs = base.inputs;
+        for (input, (file, n)) in inputs.iter_mut().zip(per_roster) {
+            input.corrections_file = file;
+            input.corrections = n;
+        }
+        let summary = Summary {
+            by_code: counts.by_code(),
+            by_office: counts.take_by_office(),
+            totals: counts.totals,
+            inputs,
+            output_replacements: replaced,
+            acknowledged,
+            ..base
+        };
+        (summary, samples)
     }
 }

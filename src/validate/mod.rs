@@ -25,9 +25,7 @@ use crate::ingest::{
 use crate::log::Log;
 use crate::record::Kept;
 use crate::report::OutputEncoding;
-use crate::report::outputs::{
-    Correction, Outputs, OutputsConfig, ParquetHook, RosterShape, Written,
-};
+use crate::report::outputs::{Correction, Outputs, OutputsConfig, ParquetHook, RosterShape};
 use crate::report::summary::{InputSummary, Summary, stage_timings};
 use crate::rules::{self, Issue, RowCheck, RuleContext};
 use crate::schema::{ColumnMap, Layout, RosterKey};
@@ -448,28 +446,14 @@ fn run_once(
         }
     }
     let checked = started.elapsed();
-    let Written {
-        mut counts,
-        samples,
-        acknowledged,
-        per_roster,
-        replaced,
-    } = outputs.finish()?;
-    for (summary, (file, n)) in inputs.iter_mut().zip(per_roster) {
-        summary.corrections_file = file;
-        summary.corrections = n;
-    }
+    let written = outputs.finish()?;
+    let replaced = written.replaced;
     let outcome = Outcome {
-        worst: counts.worst,
+        worst: written.counts.worst,
     };
     let timings = stage_timings(&[("ingest_validate", checked), ("write", started.elapsed())]);
-    let summary = Summary {
-        by_code: counts.by_code(),
-        by_office: counts.take_by_office(),
-        totals: counts.totals,
+    let (summary, samples) = written.summary(Summary {
         inputs,
-        output_replacements: replaced,
-        acknowledged,
         ..Summary::for_run(
             "validate",
             &cfg.rules,
@@ -477,7 +461,7 @@ fn run_once(
             outcome.exit_code(),
             timings,
         )
-    };
+    });
     crate::report::html::write_summary_and_page(out, &summary, &samples, cfg.output_encoding)?;
     let t = &summary.totals;
     log.info(format!(
