@@ -306,3 +306,46 @@ fn hash_probe_by_person(bencher: divan::Bencher) {
                 .count()
         });
 }
+
+/// A 200,000-row registry file (UTF-8, the built-in layout) whose numbers [`indexes`] does not
+/// want (odd multiples) and whose residents were born after its number-less persons: every row
+/// is a miss, as nearly every row of a national registry is for one office.
+fn registry_file() -> &'static (tempfile::TempDir, PathBuf) {
+    static FILE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.csv");
+        let mut text = String::from("個人番号,氏名,氏名カナ,生年月日,性別,住所,状態,異動年月日\n");
+        for i in 0..200_000u64 {
+            let (name, birth, sex) = person(i);
+            let birth = format!("{}{}", 1990 + i % 20, &birth[4..]);
+            text.push_str(&format!(
+                "{},{name},ヤマダ　タロウ,{birth},{sex},東京都千代田区千代田１丁目{}番{}号,0,20200101\n",
+                number(i * 2 + 1),
+                i % 30 + 1,
+                i % 20 + 1
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    })
+}
+
+/// The registry stream on 200,000 rows that no record wants: read, SHA-256, split, and the
+/// bytes-only miss test (no decoding), the path nearly every registry row takes.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn registry_stream_misses(bencher: divan::Bencher) {
+    let (_, path) = registry_file();
+    let idx = indexes();
+    let info = totsugo::ingest::sniff(path, "registry.csv", None).unwrap();
+    let layout = Layout::builtin(LayoutKind::Registry);
+    bencher
+        .counter(divan::counter::ItemsCount::new(200_000u64))
+        .bench(|| {
+            totsugo::matching::registry::stream(&info, &layout, idx)
+                .unwrap()
+                .unwrap()
+                .0
+                .rows_held
+        });
+}

@@ -166,7 +166,7 @@ fn write_once(
         let streamed = ingest::stream::stream(
             reader,
             info.provisional,
-            |fields| match TextRow::decode(fields, enc, columns.width) {
+            |fields, _| match TextRow::decode(fields, enc, columns.width) {
                 Err(bad) => Probe::Bad(bad),
                 Ok(row) => Probe::Hit(Row {
                     line: row.line(),

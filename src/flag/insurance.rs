@@ -312,7 +312,7 @@ pub(crate) fn scan(
             let streamed = ingest::stream::stream(
                 reader,
                 info.provisional,
-                |fields| probe(fields, enc, &columns, *fi, &idx, checker, &employee_seen),
+                |fields, _| probe(fields, enc, &columns, *fi, &idx, checker, &employee_seen),
                 |hit| match hit {
                     Ok(found) => coverages.extend(found),
                     Err(()) => not_comparable += 1,
