@@ -416,10 +416,24 @@ fn stream_parquet(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Str
 ///
 /// A Parquet file (magic bytes `PAR1`, see [`crate::columnar`]) is read by row groups instead.
 pub fn stream(info: &FileInfo, layout: &Layout, idx: &Indexes) -> Result<Option<Streamed>, Error> {
+    stream_pass(info, layout, idx, true)
+}
+
+/// [`stream`]; `first`: false for a second pass in the same run, which skips the SHA-256 the
+/// first pass took (the second pass's stats carry no hash).
+fn stream_pass(
+    info: &FileInfo,
+    layout: &Layout,
+    idx: &Indexes,
+    first: bool,
+) -> Result<Option<Streamed>, Error> {
     if crate::columnar::is_parquet(&info.path, &info.display)? {
         return stream_parquet(info, layout, idx).map(Some);
     }
-    let reader = RecordReader::open(info)?;
+    let reader = match first {
+        true => RecordReader::open(info)?,
+        false => RecordReader::open(info)?.unhashed(),
+    };
     let columns = layout.resolve(&info.display, &reader.header)?;
     let header_line = reader.header_line;
     let mut hits = Hits::default();
@@ -446,11 +460,11 @@ pub fn find_persons(
     layout: &Layout,
     idx: &Indexes,
 ) -> Result<HashMap<SearchKey, Vec<RegRow>>, Error> {
-    match stream(info, layout, idx)? {
+    match stream_pass(info, layout, idx, false)? {
         Some((hits, ..)) => Ok(hits.by_person),
         None => {
             let full = ingest::sniff_full(&info.path, &info.display)?;
-            Ok(stream(&full, layout, idx)?
+            Ok(stream_pass(&full, layout, idx, false)?
                 .map(|(hits, ..)| hits.by_person)
                 .unwrap_or_default())
         }
